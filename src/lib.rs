@@ -1,0 +1,17 @@
+//! pptp-rs: a pppd-compatible PPTP client (`pptp`) and server (`pptpd`), drop-in
+//! replacements for pptp-linux and poptop.
+//!
+//! PPP itself (LCP, authentication, MPPE, IPCP) stays with the system pppd; this crate owns
+//! what lies between pppd's pty and the network: the PPTP control connection (TCP 1723) and
+//! the enhanced-GRE data path (IP protocol 47), both from RFC 2637.
+//!
+//! The code is layered in three rings, and an inner ring never reaches outwards:
+//! - [`wire`]: bytes to values and back, pure and total on hostile input;
+//! - `proto`: sans-IO state machines that take `now` and never touch a clock or a file
+//!   descriptor;
+//! - `sys` and the programs: the mio event loop and the system calls, the only place where
+//!   `unsafe` is allowed.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod wire;

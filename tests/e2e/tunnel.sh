@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# tunnel.sh CLIENT SERVER: one PPTP client to one server, each `ours` or `ref`.
+#
+# Proves: pppd brings the link up with MS-CHAPv2 and MPPE-128 over the PPTP helpers, the
+# assigned addresses come from the server's pool, ping works both ways, 4 MiB move each way
+# intact (SHA-256), and teardown is clean: SIGTERM to the client's pppd ends every process
+# on the client, the server's per-call processes end and the server keeps listening, then
+# SIGTERM stops the server with nothing left behind.
+#
+# E2E_CLIENT_SECRET overrides the client's secret (to see a failure on purpose).
+. "$(dirname "$0")/lib.sh"
+
+client_impl=${1:?usage: tunnel.sh CLIENT SERVER (each ours or ref)}
+server_impl=${2:?usage: tunnel.sh CLIENT SERVER (each ours or ref)}
+e2e_begin "$client_impl-$server_impl"
+
+host_add srv 1
+host_add cli 11
+server_config srv
+server_start srv "$server_impl"
+client_config cli vpn "$client_impl" 1 "${E2E_CLIENT_SECRET:-$E2E_SECRET}"
+client_start cli vpn
+
+wait_ppp_up cli
+cli_local=$PPP_LOCAL
+[ "$PPP_PEER" = "$TUNNEL_LOCAL" ] || fail "client's peer address is $PPP_PEER, expected $TUNNEL_LOCAL"
+case "$cli_local" in 203.0.113.1[0-2]) ;; *) fail "client got $cli_local, outside the pool $TUNNEL_POOL" ;; esac
+wait_ppp_up srv
+[ "$PPP_PEER" = "$cli_local" ] || fail "server's peer is $PPP_PEER, client has $cli_local"
+
+expect_log "$LOG/cli-pppd.log" 'MPPE 128-bit (stateless|stateful) compression enabled' "client MPPE"
+expect_log "$LOG/srv-pppd.log" 'MPPE 128-bit (stateless|stateful) compression enabled' "server MPPE"
+expect_log "$LOG/srv-pppd.log" 'rcvd \[LCP ConfAck .*<auth chap MS-v2>' "MS-CHAPv2 agreed"
+expect_log "$LOG/cli-pppd.log" '^CHAP authentication succeeded' "client authenticated"
+
+check_ping cli "$TUNNEL_LOCAL" 10
+check_ping srv "$cli_local" 5
+check_transfer cli srv "$TUNNEL_LOCAL" $((4 * 1024 * 1024))
+
+client_stop cli
+server_idle srv
+server_stop srv
+pass
