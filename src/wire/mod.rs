@@ -6,7 +6,9 @@
 
 use std::fmt;
 
+pub mod ctrl;
 pub mod gre;
+pub mod hdlc;
 pub mod ipv4;
 
 /// Why a buffer could not be parsed. Small and `Copy`, so that the data path can count and
@@ -24,6 +26,22 @@ pub enum Error {
     BadIpv4Header,
     /// A GRE header that is not PPTP's enhanced GRE (RFC 2637 §4.1): the reason.
     BadGreHeader(&'static str),
+    /// A control message whose Magic Cookie is not 0x1A2B3C4D: the stream lost sync
+    /// (RFC 2637 §2).
+    BadMagic(u32),
+    /// A PPTP message whose PPTP Message Type is not 1 (control); 2 (management) is
+    /// undefined.
+    NotControlMessage(u16),
+    /// A Control Message Type outside 1..=15.
+    UnknownMessage(u16),
+    /// A control message whose length is not the fixed one of its type, or not 12..=220.
+    BadLength {
+        /// The Control Message Type number.
+        message_type: u16,
+        /// The offending length: the Length field, or the buffer's length when only that
+        /// disagrees.
+        length: u16,
+    },
 }
 
 impl fmt::Display for Error {
@@ -32,6 +50,18 @@ impl fmt::Display for Error {
             Error::Truncated { need, have } => write!(f, "truncated: need={need} have={have}"),
             Error::BadIpv4Header => f.write_str("bad ipv4 header"),
             Error::BadGreHeader(why) => write!(f, "bad gre header: {why}"),
+            Error::BadMagic(magic) => write!(f, "bad magic cookie=0x{magic:08x}"),
+            Error::NotControlMessage(kind) => {
+                write!(f, "not a control message: pptp message type={kind}")
+            }
+            Error::UnknownMessage(kind) => write!(f, "unknown control message type={kind}"),
+            Error::BadLength {
+                message_type,
+                length,
+            } => write!(
+                f,
+                "bad length={length} for control message type={message_type}"
+            ),
         }
     }
 }
