@@ -1,0 +1,5 @@
+//! Sans-IO protocol state machines. They take the current time as an argument and return
+//! what to send and when to be called again; they never read a clock, a socket or a file.
+
+pub mod gre;
+pub mod pns;
