@@ -14,4 +14,9 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
+pub mod logging;
+pub mod proto;
+#[allow(unsafe_code)]
+pub mod sys;
 pub mod wire;

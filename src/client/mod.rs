@@ -1,0 +1,257 @@
+//! The `pptp` program: a drop-in for pptp-linux's client.
+//!
+//! Two ways to run it, as with pptp-linux:
+//! - `pppd ... pty "pptp HOST --nolaunchpppd [options]"`: pppd owns the link and hands us
+//!   its PPP stream on fd 0 (and fd 1);
+//! - `pptp HOST [options] [pppd options]`: we start pppd on a pty of our own once the call
+//!   is up... and exit with pppd's exit status.
+
+pub mod cli;
+pub mod tunnel;
+
+use std::fs;
+use std::io::{self, Read};
+use std::net::{SocketAddrV4, ToSocketAddrs};
+use std::os::fd::AsFd;
+use std::path::Path;
+
+use log::{LevelFilter, error, info, warn};
+
+use crate::proto::gre::GreConfig;
+use crate::proto::pns::{CloseReason, PnsConfig};
+use crate::sys::{fd, pppd::Pppd, route::HostRoute};
+use cli::{ClientOptions, Quirk};
+use tunnel::{Outcome, PppFds, Tunnel, TunnelConfig};
+
+/// Runs `pptp` with the process's arguments and returns its exit status.
+pub fn main() -> i32 {
+    let args: Vec<String> = match std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect()
+    {
+        Ok(args) => args,
+        Err(bad) => {
+            eprintln!("pptp: argument {bad:?} is not valid UTF-8");
+            return 1;
+        }
+    };
+    let opts = match cli::parse(&args) {
+        Ok(opts) => opts,
+        Err(e) => {
+            eprintln!("pptp: {}", e.message);
+            if e.exit_code == 1 {
+                eprint!("{}", cli::usage());
+            }
+            return e.exit_code;
+        }
+    };
+    if opts.help {
+        print!("{}", cli::usage());
+        return 0;
+    }
+    if opts.version {
+        println!("pptp version {} (pptp-rs)", env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
+    let to_stderr = opts.debug || nix::unistd::isatty(io::stderr().as_fd()).unwrap_or(false);
+    crate::logging::init(
+        "pptp",
+        Some(opts.logstring.clone()),
+        log_level(&opts),
+        to_stderr,
+    );
+    for w in cli::warnings(&opts) {
+        warn!("{w}");
+    }
+    match run(&opts) {
+        Ok(code) => code,
+        Err(e) => {
+            error!("{e}");
+            1
+        }
+    }
+}
+
+/// `--loglevel` 0/1/2 as warn/info/debug; `--debug` shows everything.
+fn log_level(opts: &ClientOptions) -> LevelFilter {
+    match (opts.debug, opts.loglevel) {
+        (true, _) | (_, 2..) => LevelFilter::Debug,
+        (_, 1) => LevelFilter::Info,
+        _ => LevelFilter::Warn,
+    }
+}
+
+fn run(opts: &ClientOptions) -> Result<i32, String> {
+    unsupported(opts)?;
+    let server = resolve(&opts.host, opts.port)?;
+    let _pidfile = opts.pidfile.as_deref().map(PidFile::create).transpose()?;
+    // Dropped on return, which removes the route again (pptp-linux leaves it behind).
+    let _route = if opts.host_route {
+        match HostRoute::add(*server.ip()) {
+            Ok(route) => Some(route),
+            Err(e) => {
+                warn!("route: no host route to the server: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let config = tunnel_config(opts, server)?;
+    if opts.launch_pppd {
+        return run_launch(opts, config);
+    }
+    // pppd's pty gives us one read-write descriptor on both fd 0 and fd 1; with `record`
+    // they are two pipes. pptp-linux writes to fd 0, which breaks the second case.
+    let output = if fd::is_writable(io::stdout().as_fd()) {
+        1
+    } else {
+        0
+    };
+    for f in [0, output] {
+        fd::set_nonblocking(fd::borrow(f)).map_err(|e| format!("pppd: cannot use fd {f}: {e}"))?;
+    }
+    let mut tunnel = Tunnel::open(config, PppFds { input: 0, output })?;
+    Ok(exit_code(&tunnel.run()))
+}
+
+fn run_launch(opts: &ClientOptions, config: TunnelConfig) -> Result<i32, String> {
+    let mut args = opts.extra_pppd_opts.clone();
+    args.extend(opts.pppd_args.iter().cloned());
+    let pppd = Pppd::spawn(Path::new(crate::sys::pppd::PPPD), &opts.speed, &args)
+        .map_err(|e| format!("pppd: cannot start {}: {e}", crate::sys::pppd::PPPD))?;
+    info!(
+        "pppd: started pid={} tty={}",
+        pppd.pid(),
+        pppd.tty().display()
+    );
+    let fds = PppFds {
+        input: pppd.master_fd(),
+        output: pppd.master_fd(),
+    };
+    let pppd = std::rc::Rc::new(std::cell::RefCell::new(pppd));
+    let status = {
+        let mut tunnel = match Tunnel::open(config, fds) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = pppd.borrow_mut().terminate();
+                return Err(e);
+            }
+        };
+        let watched = pppd.clone();
+        tunnel.watch_child(Box::new(move || {
+            matches!(watched.borrow_mut().try_wait(), Ok(Some(_)))
+        }));
+        let outcome = tunnel.run();
+        exit_code(&outcome);
+        pppd.borrow_mut().terminate()
+    };
+    match status {
+        Ok(status) => {
+            info!("pppd: exited with {status}");
+            Ok(status.code().unwrap_or(1))
+        }
+        Err(e) => Err(format!("pppd: cannot wait for it: {e}")),
+    }
+}
+
+/// Logs how the tunnel ended and maps it to pptp-linux's exit codes.
+fn exit_code(outcome: &Outcome) -> i32 {
+    match outcome {
+        Outcome::Closed(CloseReason::Local) => {
+            info!("ctrl: closed");
+            0
+        }
+        Outcome::Closed(reason) => {
+            error!("ctrl: {reason}");
+            1
+        }
+        Outcome::ConnectFailed(why) => {
+            error!("ctrl: cannot connect: {why}");
+            1
+        }
+    }
+}
+
+/// Options that parse but whose behaviour is not built yet: refused with a clear reason
+/// rather than accepted and ignored.
+fn unsupported(opts: &ClientOptions) -> Result<(), String> {
+    if opts.sync {
+        return Err("--sync is not supported by this version of pptp-rs yet".into());
+    }
+    if opts.test_type != 0 {
+        return Err("--test-type is not supported by this version of pptp-rs yet".into());
+    }
+    Ok(())
+}
+
+fn tunnel_config(opts: &ClientOptions, server: SocketAddrV4) -> Result<TunnelConfig, String> {
+    let pns = PnsConfig {
+        call_id: random_call_id()?,
+        phone: opts.phone.clone().unwrap_or_default(),
+        calling_number: opts.calling_number.clone().unwrap_or_default(),
+        incoming_call: opts.incoming_call,
+        sync: opts.sync,
+        idle_wait: opts.idle_wait,
+        max_echo_wait: opts.max_echo_wait,
+        bezeq_quirk: opts.quirks == Some(Quirk::BezeqIsrael),
+        host_name: "local".into(),
+    };
+    let gre = GreConfig {
+        reorder_timeout: opts.reorder_timeout,
+        nobuffer: opts.nobuffer,
+        missing_window: opts.missing_window,
+        delayed_ack: opts.delayed_ack,
+        always_ack: opts.always_ack,
+        send_window: opts.window,
+    };
+    Ok(TunnelConfig {
+        server,
+        localbind: opts.localbind,
+        rtmark: opts.rtmark,
+        pns,
+        gre,
+    })
+}
+
+/// The first IPv4 address of `host`, as pptp-linux's getaddrinfo(AF_INET) does.
+fn resolve(host: &str, port: u16) -> Result<SocketAddrV4, String> {
+    let addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+    addrs
+        .filter_map(|a| match a {
+            std::net::SocketAddr::V4(v4) => Some(v4),
+            std::net::SocketAddr::V6(_) => None,
+        })
+        .next()
+        .ok_or_else(|| format!("cannot resolve {host}: no IPv4 address"))
+}
+
+/// A random Call ID, so that several clients behind one NAT do not collide at the server
+/// (Debian #721963).
+fn random_call_id() -> Result<u16, String> {
+    let mut bytes = [0u8; 2];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read /dev/urandom for a call id: {e}"))?;
+    Ok(u16::from_ne_bytes(bytes))
+}
+
+/// `--pidfile`: written at start, removed at exit.
+struct PidFile(std::path::PathBuf);
+
+impl PidFile {
+    fn create(path: &Path) -> Result<PidFile, String> {
+        fs::write(path, format!("{}\n", std::process::id()))
+            .map_err(|e| format!("cannot write pid file {}: {e}", path.display()))?;
+        Ok(PidFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
