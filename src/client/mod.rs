@@ -3,8 +3,8 @@
 //! Two ways to run it, as with pptp-linux:
 //! - `pppd ... pty "pptp HOST --nolaunchpppd [options]"`: pppd owns the link and hands us
 //!   its PPP stream on fd 0 (and fd 1);
-//! - `pptp HOST [options] [pppd options]`: we start pppd on a pty of our own once the call
-//!   is up... and exit with pppd's exit status.
+//! - `pptp HOST [options] [pppd options]`: we start pppd on a pty of our own
+//!   and exit with pppd's exit status.
 
 pub mod cli;
 pub mod tunnel;
@@ -119,6 +119,10 @@ fn run(opts: &ClientOptions) -> Result<i32, String> {
 fn run_launch(opts: &ClientOptions, config: TunnelConfig) -> Result<i32, String> {
     let mut args = opts.extra_pppd_opts.clone();
     args.extend(opts.pppd_args.iter().cloned());
+    // pppd is our child and we exit with its status, so it must not fork into the
+    // background (pptp-linux exec'd pppd in the original process instead). Last, so that
+    // it wins over a `updetach` among the user's options.
+    args.push("nodetach".into());
     let pppd = Pppd::spawn(Path::new(crate::sys::pppd::PPPD), &opts.speed, &args)
         .map_err(|e| format!("pppd: cannot start {}: {e}", crate::sys::pppd::PPPD))?;
     info!(

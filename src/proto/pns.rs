@@ -113,6 +113,9 @@ pub enum CloseReason {
         /// Call statistics text, if any.
         stats: String,
     },
+    /// The TCP connection ended without a Stop-Control-Connection-Request (poptop does
+    /// this when its pppd exits), or failed.
+    ConnectionLost,
     /// No reply to our request within [`REPLY_WAIT`].
     NoReply(&'static str),
     /// No Echo-Reply within `--max-echo-wait`.
@@ -166,6 +169,7 @@ impl fmt::Display for CloseReason {
                 }
                 Ok(())
             }
+            CloseReason::ConnectionLost => f.write_str("the server closed the control connection"),
             CloseReason::NoReply(what) => {
                 write!(
                     f,

@@ -160,6 +160,7 @@ server_config() {
 	{
 		echo "# written by the pptp-rs e2e library"
 		echo "option /etc/ppp/pptpd-options"
+		echo "debug"
 		echo "logwtmp"
 		[ -n "$conns" ] && echo "connections $conns"
 		echo "localip $TUNNEL_LOCAL"
