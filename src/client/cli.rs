@@ -255,7 +255,7 @@ const SECTIONS: &[(&str, &[Spec])] = &[
         opt("phone", "NUMBER", "Phone number to send the server (max 64 bytes)"),
         flag("nolaunchpppd", "Do not launch pppd; use stdin/stdout (pppd pty)"),
         opt("quirks", "NAME", "Work around a server's bugs: BEZEQ_ISRAEL"),
-        flag("debug", "Stay in the foreground when launching pppd"),
+        flag("debug", "Log at debug level, to stderr as well as syslog"),
         flag("sync", "Synchronous HDLC towards pppd (give pppd 'sync')"),
         opt("timeout", "SECONDS", "Reorder wait, 0.01 to 10 (default 0.3)"),
         flag("nobuffer", "No reordering: pass early packets, drop late ones"),
@@ -269,7 +269,7 @@ const SECTIONS: &[(&str, &[Spec])] = &[
         opt("test-rate", "N", "Disturb every N packets (default 100)"),
         opt("rtmark", "MARK", "Set SO_MARK on the sockets (0=off)"),
         flag("nohostroute", "Do not add a host route to the server"),
-        opt("missing-window", "N", "Drop packets over N ahead (default: no limit)"),
+        opt("missing-window", "N", "Resync when a packet is over N ahead (default: off)"),
     ]),
     ("pppd options (given to a launched pppd)", &[
         opt("speed", "BPS", "Line speed for pppd (default 38400)"),
@@ -672,6 +672,10 @@ pub fn warnings(o: &ClientOptions) -> Vec<String> {
     }
     if o.test_type == 0 && given("test-rate") {
         out.push("pptp: --test-rate has no effect without --test-type".to_owned());
+    }
+    if !o.incoming_call && given("calling-number") {
+        // Only Incoming-Call-Request has a Dialing Number; Outgoing-Call-Request has none.
+        out.push("pptp: --calling-number has no effect without --incoming-call".to_owned());
     }
     out
 }

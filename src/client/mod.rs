@@ -7,6 +7,7 @@
 //!   and exit with pppd's exit status.
 
 pub mod cli;
+pub mod ppp_stream;
 pub mod tunnel;
 
 use std::fs;
@@ -19,6 +20,7 @@ use log::{LevelFilter, error, info, warn};
 
 use crate::proto::gre::GreConfig;
 use crate::proto::pns::{CloseReason, PnsConfig};
+use crate::proto::tx_test::{TestType, TxTest};
 use crate::sys::{fd, pppd::Pppd, route::HostRoute};
 use cli::{ClientOptions, Quirk};
 use tunnel::{Outcome, PppFds, Tunnel, TunnelConfig};
@@ -61,8 +63,9 @@ pub fn main() -> i32 {
         log_level(&opts),
         to_stderr,
     );
+    // Said to the person who typed the options (each already starts with "pptp:").
     for w in cli::warnings(&opts) {
-        warn!("{w}");
+        eprintln!("{w}");
     }
     match run(&opts) {
         Ok(code) => code,
@@ -73,17 +76,18 @@ pub fn main() -> i32 {
     }
 }
 
-/// `--loglevel` 0/1/2 as warn/info/debug; `--debug` shows everything.
+/// `--loglevel 2` or `--debug` add debug messages. Levels 0 and 1 both keep notices:
+/// pptp-linux logs connection events and statistics whatever the level, and its level 1
+/// only adds per-packet reorder messages, which we count instead of logging.
 fn log_level(opts: &ClientOptions) -> LevelFilter {
-    match (opts.debug, opts.loglevel) {
-        (true, _) | (_, 2..) => LevelFilter::Debug,
-        (_, 1) => LevelFilter::Info,
-        _ => LevelFilter::Warn,
+    if opts.debug || opts.loglevel >= 2 {
+        LevelFilter::Debug
+    } else {
+        LevelFilter::Info
     }
 }
 
 fn run(opts: &ClientOptions) -> Result<i32, String> {
-    unsupported(opts)?;
     let server = resolve(&opts.host, opts.port)?;
     let _pidfile = opts.pidfile.as_deref().map(PidFile::create).transpose()?;
     // Dropped on return, which removes the route again (pptp-linux leaves it behind).
@@ -178,18 +182,6 @@ fn exit_code(outcome: &Outcome) -> i32 {
     }
 }
 
-/// Options that parse but whose behaviour is not built yet: refused with a clear reason
-/// rather than accepted and ignored.
-fn unsupported(opts: &ClientOptions) -> Result<(), String> {
-    if opts.sync {
-        return Err("--sync is not supported by this version of pptp-rs yet".into());
-    }
-    if opts.test_type != 0 {
-        return Err("--test-type is not supported by this version of pptp-rs yet".into());
-    }
-    Ok(())
-}
-
 fn tunnel_config(opts: &ClientOptions, server: SocketAddrV4) -> Result<TunnelConfig, String> {
     let pns = PnsConfig {
         call_id: random_call_id()?,
@@ -216,6 +208,8 @@ fn tunnel_config(opts: &ClientOptions, server: SocketAddrV4) -> Result<TunnelCon
         rtmark: opts.rtmark,
         pns,
         gre,
+        sync: opts.sync,
+        tx_test: TestType::from_number(opts.test_type).map(|t| TxTest::new(t, opts.test_rate)),
     })
 }
 

@@ -17,14 +17,17 @@ use mio::{Events, Interest, Poll, Token};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook_mio::v1_0::Signals;
 
+use super::ppp_stream::{MPPE_IN_SYNC, PppIn, PppOut};
 use crate::proto::gre::{GreConfig, GreSession};
 use crate::proto::pns::{CloseReason, PnsConfig, PnsConnection, PnsEvent};
+use crate::proto::tx_test::TxTest;
 use crate::sys::fd;
 use crate::sys::gre_socket::GreSocket;
 use crate::wire::ctrl::{ControlMessage, frame_len};
 use crate::wire::gre::{self, GreHeader};
-use crate::wire::hdlc::{self, AsyncDecoder};
+use crate::wire::hdlc;
 use crate::wire::ipv4::{Ipv4Datagram, PROTOCOL_GRE};
+use crate::wire::ppp::is_mppe_ack;
 
 const CTRL: Token = Token(0);
 const GRE: Token = Token(1);
@@ -34,9 +37,6 @@ const SIGNALS: Token = Token(4);
 
 /// How long the TCP connect may take before we give up with a clear error.
 pub const CONNECT_WAIT: Duration = Duration::from_secs(10);
-/// Bytes of encoded frames that may wait for pppd to read; beyond it frames are dropped
-/// (PPP tolerates loss, and memory stays bounded when pppd stalls).
-const PPP_BACKLOG: usize = 256 * 1024;
 /// Largest GRE datagram we read: an IPv4 header, the longest GRE header and a maximal frame.
 const GRE_BUF: usize = 60 + gre::MAX_LEN + hdlc::MAX_FRAME_LEN;
 
@@ -62,6 +62,10 @@ pub struct TunnelConfig {
     pub pns: PnsConfig,
     /// GRE sequencing settings.
     pub gre: GreConfig,
+    /// Sync framing toward pppd (`--sync`).
+    pub sync: bool,
+    /// `--test-type` and `--test-rate`, when asked for.
+    pub tx_test: Option<TxTest>,
 }
 
 /// Counters the loop keeps beside the GRE machine's.
@@ -74,7 +78,6 @@ struct LinkStats {
     tx_failed: u64,
     tx_oversize: u64,
     ppp_bad_frames: u64,
-    ppp_backlog_drops: u64,
 }
 
 /// What a finished tunnel reports to `main`.
@@ -102,13 +105,16 @@ pub struct Tunnel {
     ppp: PppFds,
     ppp_open: bool,
     ppp_registered: bool,
-    decoder: AsyncDecoder,
-    ppp_out: Vec<u8>,
+    ppp_in: PppIn,
+    ppp_out: PppOut,
     gre_buf: Vec<u8>,
     send_buf: Vec<u8>,
     /// Frames decoded from one read of pppd's stream, and where each ends.
     batch: Vec<u8>,
     batch_ends: Vec<usize>,
+    /// Index in `batch_ends` of the next frame to send.
+    batch_next: usize,
+    tx_test: Option<TxTest>,
     stats: LinkStats,
     /// Launch mode: called on SIGCHLD; true when our pppd has exited.
     child_exited: Option<Box<dyn FnMut() -> bool>>,
@@ -138,6 +144,8 @@ impl Tunnel {
         let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
         let signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD])
             .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+        let sync = config.sync;
+        let tx_test = config.tx_test.clone();
         let mut t = Tunnel {
             connect_deadline: Instant::now() + CONNECT_WAIT,
             config,
@@ -153,12 +161,14 @@ impl Tunnel {
             ppp,
             ppp_open: true,
             ppp_registered: false,
-            decoder: AsyncDecoder::new(),
-            ppp_out: Vec::new(),
+            ppp_in: PppIn::new(sync),
+            ppp_out: PppOut::new(ppp.output, sync),
             gre_buf: vec![0; GRE_BUF],
             send_buf: Vec::with_capacity(gre::MAX_LEN + hdlc::MAX_FRAME_LEN),
             batch: Vec::new(),
             batch_ends: Vec::new(),
+            batch_next: 0,
+            tx_test,
             stats: LinkStats::default(),
             child_exited: None,
             finished: None,
@@ -229,6 +239,10 @@ impl Tunnel {
                     GRE => self.on_gre(),
                     PPP_IN => {
                         self.on_ppp_readable();
+                        if event.is_read_closed() && self.ppp_open {
+                            // Seen even while --window keeps us from reading to the EOF.
+                            self.ppp_closed("hang-up");
+                        }
                         self.flush_ppp();
                     }
                     PPP_OUT => self.flush_ppp(),
@@ -251,6 +265,7 @@ impl Tunnel {
             connect,
             self.conn.as_ref().and_then(|c| c.poll_timeout()),
             self.session.as_ref().and_then(|s| s.poll_timeout()),
+            self.tx_test.as_ref().and_then(|t| t.poll_timeout()),
         ]
         .into_iter()
         .flatten()
@@ -288,19 +303,21 @@ impl Tunnel {
             match self.ctrl.read(&mut buf) {
                 Ok(0) => {
                     debug!("ctrl: server closed the connection");
-                    return self.ctrl_lost();
+                    return self.ctrl_lost(CloseReason::ConnectionLost);
                 }
                 Ok(n) => {
                     self.ctrl_in.extend_from_slice(&buf[..n]);
                     if !self.parse_ctrl(now) {
-                        return self.ctrl_lost();
+                        return self.ctrl_lost(CloseReason::LocalFailure(
+                            "lost control message framing (RFC 2637 section 1.4: connection closed)",
+                        ));
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
                     warn!("ctrl: read failed: {e}");
-                    return self.ctrl_lost();
+                    return self.ctrl_lost(CloseReason::ConnectionLost);
                 }
             }
         }
@@ -332,9 +349,9 @@ impl Tunnel {
         }
     }
 
-    fn ctrl_lost(&mut self) {
+    fn ctrl_lost(&mut self, reason: CloseReason) {
         if let Some(conn) = self.conn.as_mut() {
-            conn.connection_lost();
+            conn.connection_lost(reason);
         }
     }
 
@@ -355,7 +372,7 @@ impl Tunnel {
                 Err(e) => {
                     warn!("ctrl: write failed: {e}");
                     self.ctrl_out.clear();
-                    return self.ctrl_lost();
+                    return self.ctrl_lost(CloseReason::ConnectionLost);
                 }
             }
         }
@@ -414,35 +431,28 @@ impl Tunnel {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let (ppp_out, drops) = (&mut self.ppp_out, &mut self.stats.ppp_backlog_drops);
-        session.handle_packet(now, &header, payload, |frame| {
-            queue_frame(ppp_out, drops, frame)
-        });
+        let ppp_out = &mut self.ppp_out;
+        session.handle_packet(now, &header, payload, |frame| ppp_out.frame(frame));
     }
 
     fn send_acks(&mut self, now: Instant) {
         while let Some(header) = self.session.as_mut().and_then(|s| s.poll_ack_only(now)) {
-            self.send_gre(&header, &[]);
+            self.send_gre(now, &header, &[]);
         }
     }
 
-    fn send_gre(&mut self, header: &GreHeader, payload: &[u8]) {
+    /// Sends one GRE packet; data packets pass through `--test-type` when it is on.
+    fn send_gre(&mut self, now: Instant, header: &GreHeader, payload: &[u8]) {
         self.send_buf.clear();
         self.send_buf.resize(header.header_len(), 0);
         header.emit(&mut self.send_buf);
         self.send_buf.extend_from_slice(payload);
-        match self.gre_socket.send(&self.send_buf) {
-            Ok(_) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
-                self.stats.tx_oversize += 1;
-                debug!("gre: frame too big for the path: len={}", payload.len());
+        let (socket, stats) = (&self.gre_socket, &mut self.stats);
+        match self.tx_test.as_mut() {
+            Some(test) if header.seq.is_some() => {
+                test.push(now, &self.send_buf, |p| send_datagram(socket, stats, p))
             }
-            // ENOBUFS, a full socket buffer, or an ICMP error reported on this send: the
-            // packet is lost, the tunnel is not (pptp-linux ends the tunnel on all but ENOBUFS).
-            Err(e) => {
-                self.stats.tx_failed += 1;
-                debug!("gre: send failed: {e}");
-            }
+            _ => send_datagram(socket, stats, &self.send_buf),
         }
     }
 
@@ -454,9 +464,10 @@ impl Tunnel {
         }
         let mut buf = [0u8; 16384];
         loop {
-            if self.session.as_ref().is_some_and(|s| !s.can_send()) {
-                // --window: leave pppd's bytes in the pty until the server acknowledges;
-                // an acknowledgment on GRE resumes reading (see on_timers).
+            self.send_held_frames();
+            if self.ppp_paused() {
+                // --window is full: pppd's bytes wait in the pty until the server
+                // acknowledges (on_timers resumes), so memory stays at one read.
                 return;
             }
             let input = fd::borrow(self.ppp.input);
@@ -470,6 +481,11 @@ impl Tunnel {
         }
     }
 
+    /// True while frames read from pppd wait for the send window to open.
+    fn ppp_paused(&self) -> bool {
+        self.batch_next < self.batch_ends.len()
+    }
+
     fn on_ppp_bytes(&mut self, bytes: &[u8]) {
         // Decode the whole read first, then send: the decoder's callback cannot also
         // borrow the socket and the session.
@@ -479,30 +495,66 @@ impl Tunnel {
         );
         batch.clear();
         ends.clear();
-        let bad = &mut self.stats.ppp_bad_frames;
-        self.decoder.push(bytes, |frame| match frame {
+        let (bad, sync, mut mppe) = (&mut self.stats.ppp_bad_frames, self.config.sync, false);
+        self.ppp_in.push(bytes, |frame| match frame {
             Ok(frame) => {
+                mppe |= sync && is_mppe_ack(frame);
                 batch.extend_from_slice(frame);
                 ends.push(batch.len());
             }
             Err(e) => {
                 *bad += 1;
-                debug!("pppd: dropped frame: {e}");
+                debug!("pppd: dropped bytes: {e}");
             }
         });
-        let mut start = 0;
-        for &end in &ends {
-            if let Some(session) = self.session.as_mut() {
-                let header = session.next_data_header((end - start) as u16);
-                self.send_gre(&header, &batch[start..end]);
-            }
-            start = end;
+        (self.batch, self.batch_ends, self.batch_next) = (batch, ends, 0);
+        self.ppp_out.mppe_seen |= mppe;
+        self.send_held_frames();
+        self.check_mppe_in_sync();
+    }
+
+    /// Sends the frames of the last read that the send window lets through.
+    fn send_held_frames(&mut self) {
+        let now = Instant::now();
+        while self.batch_next < self.batch_ends.len() {
+            let Some(session) = self.session.as_mut().filter(|s| s.can_send()) else {
+                return;
+            };
+            let start = self
+                .batch_next
+                .checked_sub(1)
+                .map_or(0, |i| self.batch_ends[i]);
+            let end = self.batch_ends[self.batch_next];
+            self.batch_next += 1;
+            let header = session.next_data_header((end - start) as u16);
+            let batch = std::mem::take(&mut self.batch);
+            self.send_gre(now, &header, &batch[start..end]);
+            self.batch = batch;
         }
-        (self.batch, self.batch_ends) = (batch, ends);
+    }
+
+    /// `--sync` cannot carry MPPE: stop the call with the reason instead of corrupting it.
+    fn check_mppe_in_sync(&mut self) {
+        if self.ppp_out.mppe_seen && self.ppp_open {
+            self.ppp_out.mppe_seen = false;
+            self.stop_ppp();
+            match self.conn.as_mut() {
+                Some(conn) => conn.abort(Instant::now(), MPPE_IN_SYNC),
+                None => {
+                    self.finished = Some(Outcome::Closed(CloseReason::LocalFailure(MPPE_IN_SYNC)))
+                }
+            }
+        }
     }
 
     fn ppp_closed(&mut self, why: &str) {
         info!("pppd: stream closed ({why}); clearing the call");
+        self.stop_ppp();
+        self.close(Instant::now());
+    }
+
+    /// Stops reading and writing pppd's stream.
+    fn stop_ppp(&mut self) {
         self.ppp_open = false;
         if self.ppp_registered {
             let registry = self.poll.registry();
@@ -512,18 +564,14 @@ impl Tunnel {
             }
             self.ppp_registered = false;
         }
-        self.close(Instant::now());
     }
 
     fn flush_ppp(&mut self) {
-        while self.ppp_open && !self.ppp_out.is_empty() {
-            match fd::write(fd::borrow(self.ppp.output), &self.ppp_out) {
-                Ok(n) => {
-                    self.ppp_out.drain(..n);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) => return self.ppp_closed(&e.to_string()),
-            }
+        self.check_mppe_in_sync();
+        if self.ppp_open
+            && let Err(e) = self.ppp_out.flush()
+        {
+            self.ppp_closed(&e.to_string());
         }
     }
 
@@ -567,13 +615,17 @@ impl Tunnel {
             conn.handle_timeout(now);
         }
         if let Some(session) = self.session.as_mut() {
-            let (ppp_out, drops) = (&mut self.ppp_out, &mut self.stats.ppp_backlog_drops);
-            session.handle_timeout(now, |frame| queue_frame(ppp_out, drops, frame));
+            let ppp_out = &mut self.ppp_out;
+            session.handle_timeout(now, |frame| ppp_out.frame(frame));
+        }
+        if let Some(test) = self.tx_test.as_mut() {
+            let (socket, stats) = (&self.gre_socket, &mut self.stats);
+            test.handle_timeout(now, |p| send_datagram(socket, stats, p));
         }
         self.send_acks(now);
         self.flush_ppp();
-        if self.ppp_registered && self.session.as_ref().is_some_and(|s| s.can_send()) {
-            // Resumes a read paused by --window (edge-triggered: no new event would come).
+        if self.ppp_paused() && self.session.as_ref().is_some_and(|s| s.can_send()) {
+            // Resumes reading paused by --window (edge-triggered: no new event would come).
             self.on_ppp_readable();
         }
         self.flush_ctrl();
@@ -632,16 +684,24 @@ impl Tunnel {
             l.tx_failed,
             l.tx_oversize,
             l.ppp_bad_frames,
-            l.ppp_backlog_drops
+            self.ppp_out.drops
         );
     }
 }
 
-/// Encodes a frame for pppd, or drops it when pppd has fallen too far behind.
-fn queue_frame(ppp_out: &mut Vec<u8>, drops: &mut u64, frame: &[u8]) {
-    if ppp_out.len() >= PPP_BACKLOG {
-        *drops += 1;
-        return;
+/// Sends one datagram. A failed send loses the packet, never the tunnel: ENOBUFS, a full
+/// socket buffer, or an ICMP error reported on this send (pptp-linux ends the tunnel on
+/// everything but ENOBUFS).
+fn send_datagram(socket: &GreSocket, stats: &mut LinkStats, packet: &[u8]) {
+    match socket.send(packet) {
+        Ok(_) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
+            stats.tx_oversize += 1;
+            debug!("gre: packet too big for the path: len={}", packet.len());
+        }
+        Err(e) => {
+            stats.tx_failed += 1;
+            debug!("gre: send failed: {e}");
+        }
     }
-    hdlc::encode_async(frame, ppp_out);
 }

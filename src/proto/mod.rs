@@ -3,3 +3,4 @@
 
 pub mod gre;
 pub mod pns;
+pub mod tx_test;

@@ -120,6 +120,8 @@ pub enum CloseReason {
     NoReply(&'static str),
     /// No Echo-Reply within `--max-echo-wait`.
     NoEchoReply(Duration),
+    /// We stopped because the tunnel cannot go on, for this reason.
+    LocalFailure(&'static str),
 }
 
 impl fmt::Display for CloseReason {
@@ -177,6 +179,7 @@ impl fmt::Display for CloseReason {
                     REPLY_WAIT.as_secs()
                 )
             }
+            CloseReason::LocalFailure(why) => f.write_str(why),
             CloseReason::NoEchoReply(wait) => {
                 write!(
                     f,
@@ -291,13 +294,16 @@ impl PnsConnection {
         self.begin_close(now, CloseReason::Local);
     }
 
-    /// The TCP connection ended or failed: nothing more can be sent.
-    pub fn connection_lost(&mut self) {
+    /// Begins an orderly close because the tunnel cannot go on; `why` is reported.
+    pub fn abort(&mut self, now: Instant, why: &'static str) {
+        self.begin_close(now, CloseReason::LocalFailure(why));
+    }
+
+    /// The TCP connection ended, failed or had to be dropped (`reason`): nothing more can
+    /// be sent. A close already under way keeps its own reason.
+    pub fn connection_lost(&mut self, reason: CloseReason) {
         if self.state != State::Closed {
-            let reason = self
-                .reason
-                .take()
-                .unwrap_or(CloseReason::PeerStopped { reason: 0 });
+            let reason = self.reason.take().unwrap_or(reason);
             self.finish(reason);
         }
     }

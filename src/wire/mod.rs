@@ -10,6 +10,7 @@ pub mod ctrl;
 pub mod gre;
 pub mod hdlc;
 pub mod ipv4;
+pub mod ppp;
 
 /// Why a buffer could not be parsed. Small and `Copy`, so that the data path can count and
 /// log it without allocating.

@@ -153,7 +153,8 @@ impl_bin() { # impl_bin ours|ref client|server
 }
 
 # server_config HOST [REMOTEIP] [CONNECTIONS]: pptpd.conf, pptpd-options and chap-secrets
-# in the shape Debian ships them, requiring MS-CHAPv2 and MPPE-128.
+# in the shape Debian ships them, requiring MS-CHAPv2 and MPPE-128 (MPPE not required
+# when SERVER_REQUIRE_MPPE=0).
 server_config() {
 	local host=$1 pool=${2:-$TUNNEL_POOL} conns=${3:-}
 	local etc=/etc/netns/$host
@@ -172,7 +173,7 @@ server_config() {
 		refuse-chap
 		refuse-mschap
 		require-mschap-v2
-		require-mppe-128
+		$([ "${SERVER_REQUIRE_MPPE:-1}" = 1 ] && echo require-mppe-128)
 		nodefaultroute
 		lock
 		nobsdcomp

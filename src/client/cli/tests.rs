@@ -553,5 +553,10 @@ fn warnings_for_other_ineffective_combinations() {
         ["pptp: --test-rate has no effect without --test-type"]
     );
     assert!(warnings(&ok(&["host", "--test-type", "1", "--test-rate", "50"])).is_empty());
+    assert_eq!(
+        warnings(&ok(&["host", "--calling-number", "555"])),
+        ["pptp: --calling-number has no effect without --incoming-call"]
+    );
+    assert!(warnings(&ok(&["host", "--calling-number", "555", "--incoming-call"])).is_empty());
     assert!(warnings(&ok(&["host", "--nobuffer", "--idle-wait", "0"])).is_empty());
 }

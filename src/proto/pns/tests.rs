@@ -422,12 +422,9 @@ fn outgoing_call_request_from_server_is_refused() {
 fn connection_lost_closes_at_once() {
     let now = Instant::now();
     let mut c = established(now);
-    c.connection_lost();
+    c.connection_lost(CloseReason::ConnectionLost);
     assert!(c.is_closed());
-    assert!(matches!(
-        closed_reason(&mut c),
-        CloseReason::PeerStopped { .. }
-    ));
+    assert_eq!(closed_reason(&mut c), CloseReason::ConnectionLost);
 }
 
 // ==== orderly local close ====
@@ -618,4 +615,13 @@ fn bezeq_quirk_keeps_our_call_id_and_sends_set_link_info() {
             ..
         })]
     ));
+}
+
+#[test]
+fn connection_lost_during_close_keeps_the_local_reason() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.close(now);
+    c.connection_lost(CloseReason::ConnectionLost);
+    assert_eq!(closed_reason(&mut c), CloseReason::Local);
 }
