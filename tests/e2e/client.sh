@@ -50,19 +50,7 @@ check_ping cli2 "$TUNNEL_LOCAL" 5
 wait_until "$DOWN_LIMIT" "the server ending the killed client's call" at_most_procs srv 3
 
 # ---- 3. launch mode, and the server hanging up ----
-cat >/etc/netns/cli1/ppp/launch-options <<-EOF
-	name $E2E_USER
-	remotename pptpd
-	require-mppe-128
-	refuse-pap
-	refuse-eap
-	refuse-chap
-	refuse-mschap
-	noauth
-	nodefaultroute
-	debug
-	logfile $LOG/cli1-launch-pppd.log
-EOF
+client_ppp_options "$LOG/cli1-launch-pppd.log" >/etc/netns/cli1/ppp/launch-options
 bin=$(impl_bin "$client_impl" client)
 ip netns exec cli1 "$bin" "$UNDERLAY.1" --debug file /etc/ppp/launch-options \
 	>"$LOG/cli1-launch.out" 2>&1 &

@@ -216,9 +216,20 @@ client_config() {
 	local bin etc=/etc/netns/$host
 	bin=$(impl_bin "$impl" client)
 	[ -x "$bin" ] || fail "client binary $bin does not exist"
-	cat >"$etc/ppp/peers/$peer" <<-EOF
-		# written by the pptp-rs e2e library ($impl client)
-		pty "$bin $UNDERLAY.$octet --nolaunchpppd${extra:+ $extra}"
+	{
+		echo "# written by the pptp-rs e2e library ($impl client)"
+		echo "pty \"$bin $UNDERLAY.$octet --nolaunchpppd${extra:+ $extra}\""
+		client_ppp_options "$LOG/$host-pppd.log"
+		echo "ipparam $peer"
+	} >"$etc/ppp/peers/$peer"
+	printf '%s pptpd "%s" *\n' "$E2E_USER" "$secret" >"$etc/ppp/chap-secrets"
+	chmod 600 "$etc/ppp/chap-secrets"
+}
+
+# client_ppp_options LOGFILE: the client's pppd options, as pptpsetup and options.pptp
+# give them, requiring MPPE-128, logging to LOGFILE.
+client_ppp_options() {
+	cat <<-EOF
 		name $E2E_USER
 		remotename pptpd
 		require-mppe-128
@@ -230,12 +241,9 @@ client_config() {
 		nodeflate
 		noauth
 		nodefaultroute
-		ipparam $peer
 		debug
-		logfile $LOG/$host-pppd.log
+		logfile $1
 	EOF
-	printf '%s pptpd "%s" *\n' "$E2E_USER" "$secret" >"$etc/ppp/chap-secrets"
-	chmod 600 "$etc/ppp/chap-secrets"
 }
 
 # client_start HOST PEER: `pppd call PEER nodetach` in the background.
