@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod logging;
+pub mod pppd_stream;
 pub mod proto;
 #[allow(unsafe_code)]
 pub mod sys;

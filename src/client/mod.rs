@@ -7,11 +7,10 @@
 //!   and exit with pppd's exit status.
 
 pub mod cli;
-pub mod ppp_stream;
 pub mod tunnel;
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::net::{SocketAddrV4, ToSocketAddrs};
 use std::os::fd::AsFd;
 use std::path::Path;
@@ -184,7 +183,8 @@ fn exit_code(outcome: &Outcome) -> i32 {
 
 fn tunnel_config(opts: &ClientOptions, server: SocketAddrV4) -> Result<TunnelConfig, String> {
     let pns = PnsConfig {
-        call_id: random_call_id()?,
+        call_id: crate::sys::random::random_u16()
+            .map_err(|e| format!("cannot read /dev/urandom for a call id: {e}"))?,
         phone: opts.phone.clone().unwrap_or_default(),
         calling_number: opts.calling_number.clone().unwrap_or_default(),
         incoming_call: opts.incoming_call,
@@ -225,16 +225,6 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddrV4, String> {
         })
         .next()
         .ok_or_else(|| format!("cannot resolve {host}: no IPv4 address"))
-}
-
-/// A random Call ID, so that several clients behind one NAT do not collide at the server
-/// (Debian #721963).
-fn random_call_id() -> Result<u16, String> {
-    let mut bytes = [0u8; 2];
-    fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| format!("cannot read /dev/urandom for a call id: {e}"))?;
-    Ok(u16::from_ne_bytes(bytes))
 }
 
 /// `--pidfile`: written at start, removed at exit.

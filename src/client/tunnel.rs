@@ -17,7 +17,7 @@ use mio::{Events, Interest, Poll, Token};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook_mio::v1_0::Signals;
 
-use super::ppp_stream::{MPPE_IN_SYNC, PppIn, PppOut};
+use crate::pppd_stream::{MPPE_IN_SYNC, PppIn, PppOut};
 use crate::proto::gre::{GreConfig, GreSession};
 use crate::proto::pns::{CloseReason, PnsConfig, PnsConnection, PnsEvent};
 use crate::proto::tx_test::TxTest;

@@ -10,7 +10,9 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use nix::sys::socket::{MsgFlags, SockaddrIn, bind, connect, recv, send, setsockopt, sockopt};
+use nix::sys::socket::{
+    MsgFlags, SockaddrIn, bind, connect, recv, send, sendto, setsockopt, sockopt,
+};
 
 /// A raw GRE socket.
 #[derive(Debug)]
@@ -64,6 +66,17 @@ impl GreSocket {
     /// Sends one GRE packet to the connected peer.
     pub fn send(&self, packet: &[u8]) -> io::Result<usize> {
         Ok(send(self.fd.as_raw_fd(), packet, MsgFlags::MSG_DONTWAIT)?)
+    }
+
+    /// Sends one GRE packet to `peer` (the server's one socket serves every client).
+    pub fn send_to(&self, packet: &[u8], peer: Ipv4Addr) -> io::Result<usize> {
+        let dst = SockaddrIn::from(SocketAddrV4::new(peer, 0));
+        Ok(sendto(
+            self.fd.as_raw_fd(),
+            packet,
+            &dst,
+            MsgFlags::MSG_DONTWAIT,
+        )?)
     }
 }
 

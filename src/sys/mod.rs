@@ -4,5 +4,6 @@
 pub mod fd;
 pub mod gre_socket;
 pub mod pppd;
+pub mod random;
 pub mod route;
 pub mod tcp;

@@ -1,7 +1,8 @@
-//! Launch mode: pppd on a pty we own, as pptp-linux runs it (`pppd <tty> <speed> <opts>`).
+//! pppd on a pty we own: the client's launch mode runs it as pptp-linux does (`pppd <tty>
+//! <speed> <opts>`), the server as poptop does (the pty on pppd's stdin and stdout).
 //!
-//! Unlike pptp-linux, pppd is our child rather than the process the user started: one
-//! process owns the tunnel and waits for pppd, so its exit status becomes ours.
+//! Unlike pptp-linux, pppd is the client's child rather than the process the user started:
+//! one process owns the tunnel and waits for pppd, so its exit status becomes ours.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
@@ -76,4 +77,29 @@ impl Pppd {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         self.child.wait()
     }
+}
+
+/// The server's pppd for one call: the pty slave on its stdin and stdout and never on
+/// stderr, so nothing pppd prints can enter the PPP stream (poptop leaves the `dup2` to fd 2
+/// out for the same reason). Returns the pty master, non-blocking, and the child.
+///
+/// The slave is closed here once pppd has it, so that pppd's exit shows as EIO on the
+/// master as well as by SIGCHLD.
+pub fn spawn_on_stdio(
+    pppd: &Path,
+    args: &[String],
+) -> io::Result<(pty_process::blocking::Pty, Child)> {
+    let (master, slave) = pty_process::blocking::open().map_err(io::Error::other)?;
+    // Raw before pppd starts, so that nothing is echoed back into its own stream (poptop
+    // clears ECHO for this, pptpd 1.3.4).
+    let mut mode = tcgetattr(slave.as_fd())?;
+    cfmakeraw(&mut mode);
+    tcsetattr(slave.as_fd(), SetArg::TCSANOW, &mode)?;
+    crate::sys::fd::set_nonblocking(master.as_fd())?;
+    let child = pty_process::blocking::Command::new(pppd)
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn(slave)
+        .map_err(io::Error::other)?;
+    Ok((master, child))
 }

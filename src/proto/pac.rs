@@ -1,0 +1,698 @@
+//! The server's side of one control connection and its call (RFC 2637 §2, §3), sans-IO.
+//!
+//! The server is the PAC of RFC 2637: it answers the client's Start-Control-Connection-
+//! Request, then an Outgoing-Call-Request (Windows, pptp-linux). When the client announces
+//! an Incoming-Call-Request instead (mpd's PAC mode) the roles of the call swap: the server
+//! answers with an Incoming-Call-Reply and waits for Incoming-Call-Connected.
+//!
+//! Differences from poptop, on purpose:
+//! - one call per control connection, as poptop, but a second request is refused (busy)
+//!   instead of tearing the first call down;
+//! - Call-Disconnect-Notify is sent when pppd exits and in answer to Call-Clear-Request
+//!   (poptop closed the TCP connection without one, "violating RFC", its TODO says);
+//! - the first message must come within `stimeout`, per connection, without holding up
+//!   other connections (poptop's manager blocked its accept loop meanwhile);
+//! - a server at its `connections` limit answers Start-Control-Connection-Request with a
+//!   refusal (general error, no-resource) instead of leaving the client unanswered.
+//!
+//! Whether a call may be placed (a free address, the connection limit) is the event loop's
+//! decision: the machine reports [`PacEvent::CallRequested`] and waits for
+//! [`PacConnection::accept_call`] or [`PacConnection::refuse_call`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use log::{debug, warn};
+
+use crate::proto::pns::{RECV_WINDOW, REPLY_WAIT, TEARDOWN_WAIT};
+use crate::wire::ctrl::{
+    CallDisconnectNotify, ControlMessage, IncomingCallReply, IncomingCallRequest,
+    OutgoingCallReply, PROTOCOL_VERSION, StartCtrlConn,
+};
+
+/// How long, after the call ended, the client has to stop the control connection itself
+/// before the server does (clients normally do it at once).
+pub const CALLESS_WAIT: Duration = Duration::from_secs(5);
+
+/// Result and error codes (RFC 2637 §2.2, §2.8, §2.10, §2.13, §2.16).
+const RESULT_OK: u8 = 1;
+const SCCRP_GENERAL_ERROR: u8 = 2;
+const SCCRP_VERSION_NOT_SUPPORTED: u8 = 5;
+const OCRP_GENERAL_ERROR: u8 = 2;
+const OCRP_BUSY: u8 = 4;
+const ICRP_DO_NOT_ACCEPT: u8 = 3;
+const CDN_ADMIN_SHUTDOWN: u8 = 3;
+const CDN_REQUEST: u8 = 4;
+const ERROR_NO_RESOURCE: u8 = 4;
+const STOP_REASON_NONE: u8 = 1;
+const STOP_REASON_LOCAL_SHUTDOWN: u8 = 3;
+const FRAMING_ASYNC: u32 = 1;
+const BEARER_ANY: u32 = 3;
+
+/// Settings for every control connection of the server.
+#[derive(Debug, Clone)]
+pub struct PacConfig {
+    /// Send an Echo-Request after this long without control traffic (poptop: 60 s).
+    pub idle_wait: Option<Duration>,
+    /// Close when an Echo-Request is not answered within this (poptop: 60 s).
+    pub max_echo_wait: Duration,
+    /// How long a new connection may take to send its first message (`stimeout`).
+    pub first_message_wait: Duration,
+    /// The host name we announce in SCCRP.
+    pub host_name: String,
+}
+
+/// Why a call ended, for the log and the address pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallEnd {
+    /// The client sent Call-Clear-Request.
+    ClearedByClient,
+    /// The client sent Call-Disconnect-Notify (incoming-call role).
+    DisconnectedByClient,
+    /// pppd exited.
+    PppdExited,
+    /// The control connection ended under the call.
+    ControlClosed,
+    /// The client did not send Incoming-Call-Connected in time.
+    NotConnected,
+}
+
+impl fmt::Display for CallEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CallEnd::ClearedByClient => "cleared by the client (call-clear-request)",
+            CallEnd::DisconnectedByClient => "disconnected by the client (call-disconnect-notify)",
+            CallEnd::PppdExited => "pppd exited",
+            CallEnd::ControlClosed => "control connection closed",
+            CallEnd::NotConnected => "no incoming-call-connected from the client",
+        })
+    }
+}
+
+/// Why a control connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PacClosed {
+    /// The client stopped it (Stop-Control-Connection-Request with this reason).
+    ClientStopped(u8),
+    /// The server is shutting down, or the call ended and the client did not stop.
+    Local,
+    /// TCP ended or failed without a stop.
+    ConnectionLost,
+    /// No first message within `stimeout`.
+    FirstMessageTimeout(Duration),
+    /// The first message was not a Start-Control-Connection-Request.
+    NotStartRequest,
+    /// The client speaks another protocol version (refused with result 5).
+    BadVersion(u16),
+    /// The server was at its connection limit (refused with no-resource).
+    Refused,
+    /// No Echo-Reply in time.
+    NoEchoReply(Duration),
+}
+
+impl fmt::Display for PacClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PacClosed::ClientStopped(r) => write!(f, "stopped by the client: reason={r}"),
+            PacClosed::Local => f.write_str("closed by the server"),
+            PacClosed::ConnectionLost => f.write_str("the client closed the connection"),
+            PacClosed::FirstMessageTimeout(d) => {
+                write!(
+                    f,
+                    "dropped slow connection: no first message within {}s",
+                    d.as_secs()
+                )
+            }
+            PacClosed::NotStartRequest => f.write_str(
+                "dropped connection: first message was not start-control-connection-request",
+            ),
+            PacClosed::BadVersion(v) => write!(f, "refused protocol version={v:#06x}"),
+            PacClosed::Refused => f.write_str("refused: connection limit reached"),
+            PacClosed::NoEchoReply(d) => {
+                write!(f, "no echo reply from the client within {}s", d.as_secs())
+            }
+        }
+    }
+}
+
+/// What the connection tells the event loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PacEvent {
+    /// The client asks for a call: answer with `accept_call` or `refuse_call`.
+    CallRequested {
+        /// The client's Call ID.
+        peer_call_id: u16,
+    },
+    /// The call is up: start pppd and pass GRE.
+    CallUp {
+        /// Our Call ID (what the client puts in its GRE Key).
+        call_id: u16,
+        /// The client's Call ID (what we put in ours).
+        peer_call_id: u16,
+        /// The client's receive window.
+        peer_window: u16,
+    },
+    /// The call is down: stop pppd and GRE.
+    CallDown(CallEnd),
+    /// The connection is finished: close TCP.
+    Closed(PacClosed),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    WaitStart,
+    Established,
+    WaitStopReply,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    None,
+    /// Waiting for the event loop's decision.
+    Requested {
+        peer_call_id: u16,
+        peer_window: u16,
+        incoming: bool,
+        max_bps: u32,
+    },
+    /// Incoming role: ICRP sent, waiting for ICCN.
+    WaitConnected {
+        call_id: u16,
+        peer_call_id: u16,
+    },
+    Up {
+        call_id: u16,
+        peer_call_id: u16,
+        incoming: bool,
+    },
+    /// Incoming role: our CCRQ sent, waiting for the client's CDN.
+    Clearing {
+        peer_call_id: u16,
+    },
+}
+
+/// One control connection of the server.
+#[derive(Debug)]
+pub struct PacConnection {
+    config: PacConfig,
+    state: State,
+    call: Call,
+    /// Answer SCCRQ with a refusal (connection limit reached).
+    refusing: bool,
+    reason: Option<PacClosed>,
+    deadline: Option<Instant>,
+    idle_deadline: Option<Instant>,
+    echo: Option<(u32, Instant)>,
+    next_echo_id: u32,
+    transmit: VecDeque<ControlMessage>,
+    events: VecDeque<PacEvent>,
+}
+
+impl PacConnection {
+    /// A freshly accepted connection; `refusing` when the server is at its limit.
+    pub fn new(config: PacConfig, now: Instant, refusing: bool) -> Self {
+        PacConnection {
+            deadline: Some(now + config.first_message_wait),
+            config,
+            state: State::WaitStart,
+            call: Call::None,
+            refusing,
+            reason: None,
+            idle_deadline: None,
+            echo: None,
+            next_echo_id: 1,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The next message to write to the TCP stream.
+    pub fn poll_transmit(&mut self) -> Option<ControlMessage> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event for the event loop.
+    pub fn poll_event(&mut self) -> Option<PacEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.deadline, self.idle_deadline, self.echo.map(|e| e.1)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// True once the connection is finished.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Accepts the requested call under our Call ID `call_id` (unique on the server).
+    pub fn accept_call(&mut self, now: Instant, call_id: u16) {
+        let Call::Requested {
+            peer_call_id,
+            peer_window,
+            incoming,
+            max_bps,
+        } = self.call
+        else {
+            return;
+        };
+        if incoming {
+            self.send(ControlMessage::IncomingCallReply(IncomingCallReply {
+                call_id,
+                peer_call_id,
+                result_code: RESULT_OK,
+                error_code: 0,
+                recv_window: RECV_WINDOW,
+                transmit_delay: 0,
+            }));
+            self.call = Call::WaitConnected {
+                call_id,
+                peer_call_id,
+            };
+            self.deadline = Some(now + REPLY_WAIT);
+            return;
+        }
+        self.send(ControlMessage::OutgoingCallReply(OutgoingCallReply {
+            call_id,
+            peer_call_id,
+            result_code: RESULT_OK,
+            error_code: 0,
+            cause_code: 0,
+            // The client's own maximum, as poptop reports it: there is no real line.
+            connect_speed: max_bps,
+            recv_window: RECV_WINDOW,
+            processing_delay: 0,
+            physical_channel_id: 0,
+        }));
+        self.call_up(call_id, peer_call_id, peer_window, false);
+    }
+
+    /// Refuses the requested call: no free address or no resources.
+    pub fn refuse_call(&mut self, now: Instant) {
+        let Call::Requested {
+            peer_call_id,
+            incoming,
+            ..
+        } = self.call
+        else {
+            return;
+        };
+        self.call = Call::None;
+        self.refuse(peer_call_id, incoming);
+        self.rearm_idle(now);
+    }
+
+    /// pppd exited: disconnect the call and expect the client to stop the connection.
+    pub fn call_ended(&mut self, now: Instant) {
+        match self.call {
+            Call::Up {
+                call_id,
+                peer_call_id,
+                incoming,
+            } => {
+                self.end_call(call_id, peer_call_id, incoming, CallEnd::PppdExited);
+                if self.state == State::Established {
+                    self.deadline = Some(now + CALLESS_WAIT);
+                }
+            }
+            Call::WaitConnected { call_id, .. } => {
+                self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+                self.call_down(CallEnd::PppdExited);
+            }
+            _ => {}
+        }
+    }
+
+    /// The server is stopping: disconnect the call, stop the connection.
+    pub fn shutdown(&mut self, now: Instant) {
+        if matches!(self.state, State::WaitStopReply | State::Closed) {
+            return;
+        }
+        if self.state == State::WaitStart {
+            return self.finish(PacClosed::Local);
+        }
+        if let Call::Up {
+            call_id,
+            peer_call_id,
+            incoming,
+        } = self.call
+        {
+            self.end_call(call_id, peer_call_id, incoming, CallEnd::ControlClosed);
+        }
+        self.stop(now, STOP_REASON_LOCAL_SHUTDOWN, PacClosed::Local);
+    }
+
+    /// TCP ended or failed.
+    pub fn connection_lost(&mut self) {
+        if self.state != State::Closed {
+            let reason = self.reason.take().unwrap_or(PacClosed::ConnectionLost);
+            self.finish(reason);
+        }
+    }
+
+    /// Handles expired deadlines.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.deadline.is_some_and(|d| now >= d) {
+            self.deadline = None;
+            match (self.state, self.call) {
+                (State::WaitStart, _) => self.finish(PacClosed::FirstMessageTimeout(
+                    self.config.first_message_wait,
+                )),
+                (State::Established, Call::WaitConnected { call_id, .. }) => {
+                    self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+                    self.call_down(CallEnd::NotConnected);
+                }
+                // The client left the call-less connection open, or ignored our CCRQ.
+                (State::Established, _) => self.stop(now, STOP_REASON_NONE, PacClosed::Local),
+                (State::WaitStopReply, _) => self.finish_with_saved_reason(),
+                (State::Closed, _) => {}
+            }
+        }
+        if self.echo.is_some_and(|(_, d)| now >= d) {
+            self.echo = None;
+            let wait = self.config.max_echo_wait;
+            if let Call::Up {
+                call_id,
+                peer_call_id,
+                incoming,
+            } = self.call
+            {
+                self.end_call(call_id, peer_call_id, incoming, CallEnd::ControlClosed);
+            }
+            self.stop(now, STOP_REASON_NONE, PacClosed::NoEchoReply(wait));
+        }
+        if self.idle_deadline.is_some_and(|d| now >= d) {
+            self.idle_deadline = None;
+            if self.echo.is_none() && self.state == State::Established {
+                let identifier = self.next_echo_id;
+                self.next_echo_id = self.next_echo_id.wrapping_add(1);
+                self.send(ControlMessage::EchoRequest { identifier });
+                self.echo = Some((identifier, now + self.config.max_echo_wait));
+            }
+        }
+    }
+
+    /// Handles one whole control message from the client.
+    pub fn handle_message(&mut self, now: Instant, msg: ControlMessage) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.rearm_idle(now);
+        if self.state == State::WaitStart {
+            return self.on_first_message(now, msg);
+        }
+        match msg {
+            ControlMessage::OutgoingCallRequest(r) => {
+                self.on_call_request(r.call_id, r.recv_window, false, r.maximum_bps)
+            }
+            ControlMessage::IncomingCallRequest(IncomingCallRequest { call_id, .. }) => {
+                self.on_call_request(call_id, 0, true, 0)
+            }
+            ControlMessage::IncomingCallConnected(c) => match self.call {
+                Call::WaitConnected {
+                    call_id,
+                    peer_call_id,
+                } if c.peer_call_id == call_id => {
+                    self.deadline = None;
+                    self.call_up(call_id, peer_call_id, c.recv_window, true);
+                }
+                _ => warn!(
+                    "ctrl: unexpected incoming-call-connected peer_call_id={} ignored",
+                    c.peer_call_id
+                ),
+            },
+            ControlMessage::CallClearRequest { call_id } => match self.call {
+                Call::Up {
+                    call_id: ours,
+                    peer_call_id,
+                    incoming: false,
+                } if call_id == peer_call_id => {
+                    self.send_cdn(ours, CDN_REQUEST);
+                    self.call_down(CallEnd::ClearedByClient);
+                    self.deadline = Some(now + CALLESS_WAIT);
+                }
+                _ => warn!("ctrl: call-clear-request for unknown call id={call_id} ignored"),
+            },
+            ControlMessage::CallDisconnectNotify(n) => match self.call {
+                Call::Up {
+                    peer_call_id,
+                    incoming: true,
+                    ..
+                }
+                | Call::Clearing { peer_call_id }
+                    if n.call_id == peer_call_id =>
+                {
+                    let clearing = matches!(self.call, Call::Clearing { .. });
+                    if !clearing {
+                        self.call_down(CallEnd::DisconnectedByClient);
+                    }
+                    self.call = Call::None;
+                    self.deadline = Some(now + CALLESS_WAIT);
+                }
+                _ => warn!(
+                    "ctrl: call-disconnect-notify for unknown call id={} ignored",
+                    n.call_id
+                ),
+            },
+            ControlMessage::EchoRequest { identifier } => self.send(ControlMessage::EchoReply {
+                identifier,
+                result_code: RESULT_OK,
+                error_code: 0,
+            }),
+            ControlMessage::EchoReply { identifier, .. } => match self.echo {
+                Some((id, _)) if id == identifier => self.echo = None,
+                _ => debug!("ctrl: unexpected echo-reply id={identifier}"),
+            },
+            ControlMessage::StopCtrlConnRequest { reason } => {
+                // The RFC has the PNS clear its calls first; a client that did not is
+                // answered anyway, and its call ends with the connection (in finish).
+                self.send(ControlMessage::StopCtrlConnReply {
+                    result_code: RESULT_OK,
+                    error_code: 0,
+                });
+                let reason = self
+                    .reason
+                    .take()
+                    .unwrap_or(PacClosed::ClientStopped(reason));
+                self.finish(reason);
+            }
+            ControlMessage::StopCtrlConnReply { .. } => {
+                if self.state == State::WaitStopReply {
+                    self.finish_with_saved_reason();
+                }
+            }
+            ControlMessage::SetLinkInfo(s) => debug!(
+                "ctrl: set-link-info send_accm={:#x} recv_accm={:#x} ignored: pppd negotiates the ACCM",
+                s.send_accm, s.recv_accm
+            ),
+            ControlMessage::WanErrorNotify(w) => warn!(
+                "ctrl: wan-error-notify crc={} framing={} hw_overruns={} buf_overruns={} timeouts={} alignment={}",
+                w.crc_errors,
+                w.framing_errors,
+                w.hardware_overruns,
+                w.buffer_overruns,
+                w.timeout_errors,
+                w.alignment_errors
+            ),
+            other => warn!("ctrl: unexpected {} ignored", other.message_type()),
+        }
+    }
+
+    fn on_first_message(&mut self, now: Instant, msg: ControlMessage) {
+        self.deadline = None;
+        let ControlMessage::StartCtrlConnRequest(request) = msg else {
+            return self.finish(PacClosed::NotStartRequest);
+        };
+        let (result, error, closed) = if request.protocol_version != PROTOCOL_VERSION {
+            (
+                SCCRP_VERSION_NOT_SUPPORTED,
+                0,
+                Some(PacClosed::BadVersion(request.protocol_version)),
+            )
+        } else if self.refusing {
+            (
+                SCCRP_GENERAL_ERROR,
+                ERROR_NO_RESOURCE,
+                Some(PacClosed::Refused),
+            )
+        } else {
+            (RESULT_OK, 0, None)
+        };
+        self.send(ControlMessage::StartCtrlConnReply(StartCtrlConn {
+            protocol_version: PROTOCOL_VERSION,
+            result_code: result,
+            error_code: error,
+            framing_capabilities: FRAMING_ASYNC,
+            bearer_capabilities: BEARER_ANY,
+            // One call per control connection.
+            maximum_channels: 1,
+            firmware_revision: 1,
+            host_name: self.config.host_name.clone(),
+            vendor: "pptp-rs".into(),
+        }));
+        match closed {
+            Some(reason) => self.finish(reason),
+            None => {
+                self.state = State::Established;
+                self.rearm_idle(now);
+            }
+        }
+    }
+
+    fn on_call_request(
+        &mut self,
+        peer_call_id: u16,
+        peer_window: u16,
+        incoming: bool,
+        max_bps: u32,
+    ) {
+        if self.call != Call::None {
+            // One call per control connection; poptop replaced the live call instead.
+            warn!(
+                "call: refused a second call on one control connection peer_call_id={peer_call_id}"
+            );
+            return self.refuse_busy(peer_call_id, incoming);
+        }
+        self.call = Call::Requested {
+            peer_call_id,
+            peer_window,
+            incoming,
+            max_bps,
+        };
+        self.deadline = None;
+        self.events
+            .push_back(PacEvent::CallRequested { peer_call_id });
+    }
+
+    fn refuse(&mut self, peer_call_id: u16, incoming: bool) {
+        if incoming {
+            self.send(ControlMessage::IncomingCallReply(IncomingCallReply {
+                call_id: 0,
+                peer_call_id,
+                result_code: ICRP_DO_NOT_ACCEPT,
+                error_code: ERROR_NO_RESOURCE,
+                recv_window: 0,
+                transmit_delay: 0,
+            }));
+        } else {
+            self.send(ControlMessage::OutgoingCallReply(refused_ocrp(
+                peer_call_id,
+                OCRP_GENERAL_ERROR,
+                ERROR_NO_RESOURCE,
+            )));
+        }
+    }
+
+    fn refuse_busy(&mut self, peer_call_id: u16, incoming: bool) {
+        if incoming {
+            self.refuse(peer_call_id, true);
+        } else {
+            self.send(ControlMessage::OutgoingCallReply(refused_ocrp(
+                peer_call_id,
+                OCRP_BUSY,
+                0,
+            )));
+        }
+    }
+
+    fn call_up(&mut self, call_id: u16, peer_call_id: u16, peer_window: u16, incoming: bool) {
+        self.call = Call::Up {
+            call_id,
+            peer_call_id,
+            incoming,
+        };
+        self.events.push_back(PacEvent::CallUp {
+            call_id,
+            peer_call_id,
+            peer_window,
+        });
+    }
+
+    /// Tells the client the call is over, in the way its role calls for.
+    fn end_call(&mut self, call_id: u16, peer_call_id: u16, incoming: bool, why: CallEnd) {
+        if incoming {
+            // The client is the PAC of this call: the PNS clears it (RFC 2637 §2.12).
+            self.send(ControlMessage::CallClearRequest { call_id });
+            self.call_down(why);
+            self.call = Call::Clearing { peer_call_id };
+        } else {
+            self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+            self.call_down(why);
+        }
+    }
+
+    fn call_down(&mut self, why: CallEnd) {
+        self.call = Call::None;
+        self.events.push_back(PacEvent::CallDown(why));
+    }
+
+    fn send_cdn(&mut self, call_id: u16, result_code: u8) {
+        self.send(ControlMessage::CallDisconnectNotify(CallDisconnectNotify {
+            call_id,
+            result_code,
+            error_code: 0,
+            cause_code: 0,
+            call_statistics: String::new(),
+        }));
+    }
+
+    fn stop(&mut self, now: Instant, reason: u8, closed: PacClosed) {
+        self.reason.get_or_insert(closed);
+        self.send(ControlMessage::StopCtrlConnRequest { reason });
+        self.state = State::WaitStopReply;
+        self.deadline = Some(now + TEARDOWN_WAIT);
+        self.idle_deadline = None;
+        self.echo = None;
+    }
+
+    fn finish_with_saved_reason(&mut self) {
+        let reason = self.reason.take().unwrap_or(PacClosed::Local);
+        self.finish(reason);
+    }
+
+    fn finish(&mut self, reason: PacClosed) {
+        if matches!(self.call, Call::Up { .. } | Call::WaitConnected { .. }) {
+            self.call_down(CallEnd::ControlClosed);
+        }
+        self.state = State::Closed;
+        self.deadline = None;
+        self.idle_deadline = None;
+        self.echo = None;
+        self.events.push_back(PacEvent::Closed(reason));
+    }
+
+    fn rearm_idle(&mut self, now: Instant) {
+        if let Some(wait) = self.config.idle_wait
+            && self.state == State::Established
+        {
+            self.idle_deadline = Some(now + wait);
+        }
+    }
+
+    fn send(&mut self, msg: ControlMessage) {
+        self.transmit.push_back(msg);
+    }
+}
+
+fn refused_ocrp(peer_call_id: u16, result_code: u8, error_code: u8) -> OutgoingCallReply {
+    OutgoingCallReply {
+        call_id: 0,
+        peer_call_id,
+        result_code,
+        error_code,
+        cause_code: 0,
+        connect_speed: 0,
+        recv_window: 0,
+        processing_delay: 0,
+        physical_channel_id: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,529 @@
+//! Tests of the server's control connection, one section per state, with a fake clock.
+
+use super::*;
+use crate::wire::ctrl::{IncomingCallConnected, OutgoingCallRequest};
+
+const CLIENT_CALL: u16 = 0x1234;
+const OUR_CALL: u16 = 0x0400;
+const STIMEOUT: Duration = Duration::from_secs(10);
+
+fn config() -> PacConfig {
+    PacConfig {
+        idle_wait: Some(Duration::from_secs(60)),
+        max_echo_wait: Duration::from_secs(60),
+        first_message_wait: STIMEOUT,
+        host_name: "local".into(),
+    }
+}
+
+fn sent(c: &mut PacConnection) -> Vec<ControlMessage> {
+    std::iter::from_fn(|| c.poll_transmit()).collect()
+}
+
+fn events(c: &mut PacConnection) -> Vec<PacEvent> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+fn sccrq(version: u16) -> ControlMessage {
+    ControlMessage::StartCtrlConnRequest(StartCtrlConn {
+        protocol_version: version,
+        result_code: 0,
+        error_code: 0,
+        framing_capabilities: 3,
+        bearer_capabilities: 3,
+        maximum_channels: 0,
+        firmware_revision: 1,
+        host_name: "local".into(),
+        vendor: "cananian".into(),
+    })
+}
+
+fn ocrq() -> ControlMessage {
+    ControlMessage::OutgoingCallRequest(OutgoingCallRequest {
+        call_id: CLIENT_CALL,
+        call_serial: 0,
+        minimum_bps: 2400,
+        maximum_bps: 10_000_000,
+        bearer_type: 3,
+        framing_type: 1,
+        recv_window: 64,
+        processing_delay: 0,
+        phone_number: String::new(),
+        subaddress: String::new(),
+    })
+}
+
+fn icrq() -> ControlMessage {
+    ControlMessage::IncomingCallRequest(IncomingCallRequest {
+        call_id: CLIENT_CALL,
+        call_serial: 0,
+        bearer_type: 2,
+        physical_channel_id: 0,
+        dialed_number: String::new(),
+        dialing_number: "5551234".into(),
+        subaddress: String::new(),
+    })
+}
+
+/// A connection past SCCRQ/SCCRP, with its output drained.
+fn established(now: Instant) -> PacConnection {
+    let mut c = PacConnection::new(config(), now, false);
+    c.handle_message(now, sccrq(PROTOCOL_VERSION));
+    sent(&mut c);
+    c
+}
+
+/// A connection with an outgoing call up.
+fn with_call(now: Instant) -> PacConnection {
+    let mut c = established(now);
+    c.handle_message(now, ocrq());
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallRequested {
+            peer_call_id: CLIENT_CALL
+        }]
+    );
+    c.accept_call(now, OUR_CALL);
+    sent(&mut c);
+    events(&mut c);
+    c
+}
+
+fn stop_reply() -> ControlMessage {
+    ControlMessage::StopCtrlConnReply {
+        result_code: 1,
+        error_code: 0,
+    }
+}
+
+// ==== WAIT_START ====
+
+#[test]
+fn answers_sccrq_with_success() {
+    let now = Instant::now();
+    let mut c = PacConnection::new(config(), now, false);
+    c.handle_message(now, sccrq(PROTOCOL_VERSION));
+    match &sent(&mut c)[..] {
+        [ControlMessage::StartCtrlConnReply(r)] => {
+            assert_eq!(
+                (r.result_code, r.protocol_version, r.maximum_channels),
+                (1, 0x0100, 1)
+            );
+            assert_eq!(r.vendor, "pptp-rs");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(events(&mut c).is_empty());
+}
+
+#[test]
+fn silent_connection_is_dropped_after_stimeout() {
+    let now = Instant::now();
+    let mut c = PacConnection::new(config(), now, false);
+    assert_eq!(c.poll_timeout(), Some(now + STIMEOUT));
+    c.handle_timeout(now + STIMEOUT - Duration::from_millis(1));
+    assert!(events(&mut c).is_empty());
+    c.handle_timeout(now + STIMEOUT);
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::Closed(PacClosed::FirstMessageTimeout(STIMEOUT))]
+    );
+    assert!(
+        sent(&mut c).is_empty(),
+        "nothing is said to a silent client"
+    );
+}
+
+#[test]
+fn first_message_other_than_sccrq_is_dropped() {
+    let now = Instant::now();
+    let mut c = PacConnection::new(config(), now, false);
+    c.handle_message(now, ocrq());
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::Closed(PacClosed::NotStartRequest)]
+    );
+    assert!(sent(&mut c).is_empty());
+}
+
+#[test]
+fn other_version_gets_result_5_and_close() {
+    let now = Instant::now();
+    let mut c = PacConnection::new(config(), now, false);
+    c.handle_message(now, sccrq(0x0200));
+    assert!(
+        matches!(&sent(&mut c)[..], [ControlMessage::StartCtrlConnReply(r)] if r.result_code == 5)
+    );
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::Closed(PacClosed::BadVersion(0x0200))]
+    );
+}
+
+#[test]
+fn refusing_connection_answers_no_resource() {
+    let now = Instant::now();
+    let mut c = PacConnection::new(config(), now, true);
+    c.handle_message(now, sccrq(PROTOCOL_VERSION));
+    match &sent(&mut c)[..] {
+        [ControlMessage::StartCtrlConnReply(r)] => {
+            assert_eq!(
+                (r.result_code, r.error_code),
+                (SCCRP_GENERAL_ERROR, ERROR_NO_RESOURCE)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(events(&mut c), [PacEvent::Closed(PacClosed::Refused)]);
+}
+
+// ==== ESTABLISHED, outgoing call ====
+
+#[test]
+fn accepted_outgoing_call_is_replied_and_up() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, ocrq());
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallRequested {
+            peer_call_id: CLIENT_CALL
+        }]
+    );
+    c.accept_call(now, OUR_CALL);
+    match &sent(&mut c)[..] {
+        [ControlMessage::OutgoingCallReply(r)] => {
+            assert_eq!(
+                (r.call_id, r.peer_call_id, r.result_code),
+                (OUR_CALL, CLIENT_CALL, 1)
+            );
+            assert_eq!(r.recv_window, RECV_WINDOW);
+            assert_eq!(r.connect_speed, 10_000_000);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallUp {
+            call_id: OUR_CALL,
+            peer_call_id: CLIENT_CALL,
+            peer_window: 64
+        }]
+    );
+}
+
+#[test]
+fn refused_outgoing_call_says_no_resource_and_keeps_the_connection() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, ocrq());
+    events(&mut c);
+    c.refuse_call(now);
+    match &sent(&mut c)[..] {
+        [ControlMessage::OutgoingCallReply(r)] => {
+            assert_eq!(
+                (r.peer_call_id, r.result_code, r.error_code),
+                (CLIENT_CALL, 2, 4)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(events(&mut c).is_empty());
+    assert!(!c.is_closed());
+}
+
+#[test]
+fn second_call_on_one_connection_is_busy_and_first_survives() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.handle_message(now, ocrq());
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [ControlMessage::OutgoingCallReply(r)] if r.result_code == OCRP_BUSY
+    ));
+    assert!(events(&mut c).is_empty(), "the live call is untouched");
+}
+
+#[test]
+fn call_clear_request_is_answered_with_cdn() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.handle_message(
+        now,
+        ControlMessage::CallClearRequest {
+            call_id: CLIENT_CALL,
+        },
+    );
+    match &sent(&mut c)[..] {
+        [ControlMessage::CallDisconnectNotify(n)] => {
+            assert_eq!((n.call_id, n.result_code), (OUR_CALL, CDN_REQUEST))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallDown(CallEnd::ClearedByClient)]
+    );
+    // The client then stops the connection.
+    c.handle_message(now, ControlMessage::StopCtrlConnRequest { reason: 1 });
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::StopCtrlConnReply {
+            result_code: 1,
+            error_code: 0
+        }]
+    );
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::Closed(PacClosed::ClientStopped(1))]
+    );
+}
+
+#[test]
+fn call_clear_for_another_call_is_ignored() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.handle_message(
+        now,
+        ControlMessage::CallClearRequest {
+            call_id: CLIENT_CALL + 1,
+        },
+    );
+    assert!(sent(&mut c).is_empty());
+    assert!(events(&mut c).is_empty());
+}
+
+#[test]
+fn pppd_exit_sends_cdn_then_stops_a_lingering_connection() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.call_ended(now);
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [ControlMessage::CallDisconnectNotify(n)] if n.call_id == OUR_CALL && n.result_code == CDN_ADMIN_SHUTDOWN
+    ));
+    assert_eq!(events(&mut c), [PacEvent::CallDown(CallEnd::PppdExited)]);
+    c.handle_timeout(now + CALLESS_WAIT);
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::StopCtrlConnRequest { reason: 1 }]
+    );
+    c.handle_message(now + CALLESS_WAIT, stop_reply());
+    assert_eq!(events(&mut c), [PacEvent::Closed(PacClosed::Local)]);
+}
+
+#[test]
+fn client_stop_with_live_call_takes_the_call_down() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.handle_message(now, ControlMessage::StopCtrlConnRequest { reason: 3 });
+    assert_eq!(
+        events(&mut c),
+        [
+            PacEvent::CallDown(CallEnd::ControlClosed),
+            PacEvent::Closed(PacClosed::ClientStopped(3))
+        ]
+    );
+}
+
+#[test]
+fn lost_connection_takes_the_call_down() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.connection_lost();
+    assert_eq!(
+        events(&mut c),
+        [
+            PacEvent::CallDown(CallEnd::ControlClosed),
+            PacEvent::Closed(PacClosed::ConnectionLost)
+        ]
+    );
+}
+
+// ==== keepalive ====
+
+#[test]
+fn answers_echo_and_sends_its_own_when_idle() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.handle_message(now, ControlMessage::EchoRequest { identifier: 7 });
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::EchoReply {
+            identifier: 7,
+            result_code: 1,
+            error_code: 0
+        }]
+    );
+    c.handle_timeout(now + Duration::from_secs(60));
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::EchoRequest { identifier: 1 }]
+    );
+}
+
+#[test]
+fn dead_client_is_dropped_after_the_echo_wait() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    let idle = now + Duration::from_secs(60);
+    c.handle_timeout(idle);
+    sent(&mut c);
+    c.handle_timeout(idle + Duration::from_secs(60));
+    match &sent(&mut c)[..] {
+        [
+            ControlMessage::CallDisconnectNotify(_),
+            ControlMessage::StopCtrlConnRequest { reason: 1 },
+        ] => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(events(&mut c), [PacEvent::CallDown(CallEnd::ControlClosed)]);
+    c.handle_timeout(idle + Duration::from_secs(60) + TEARDOWN_WAIT);
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::Closed(PacClosed::NoEchoReply(
+            Duration::from_secs(60)
+        ))]
+    );
+}
+
+// ==== shutdown ====
+
+#[test]
+fn shutdown_disconnects_the_call_and_stops() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.shutdown(now);
+    match &sent(&mut c)[..] {
+        [
+            ControlMessage::CallDisconnectNotify(n),
+            ControlMessage::StopCtrlConnRequest { reason: 3 },
+        ] => {
+            assert_eq!(n.result_code, CDN_ADMIN_SHUTDOWN)
+        }
+        other => panic!("{other:?}"),
+    }
+    c.handle_message(now, stop_reply());
+    assert_eq!(
+        events(&mut c),
+        [
+            PacEvent::CallDown(CallEnd::ControlClosed),
+            PacEvent::Closed(PacClosed::Local)
+        ]
+    );
+}
+
+#[test]
+fn shutdown_is_bounded_when_the_client_is_silent() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.shutdown(now);
+    c.handle_timeout(now + TEARDOWN_WAIT);
+    assert!(c.is_closed());
+}
+
+#[test]
+fn shutdown_before_sccrq_closes_at_once() {
+    let now = Instant::now();
+    let mut c = PacConnection::new(config(), now, false);
+    c.shutdown(now);
+    assert_eq!(events(&mut c), [PacEvent::Closed(PacClosed::Local)]);
+}
+
+// ==== incoming-call role (mpd's PAC mode) ====
+
+#[test]
+fn incoming_call_is_replied_then_connected() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, icrq());
+    events(&mut c);
+    c.accept_call(now, OUR_CALL);
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [ControlMessage::IncomingCallReply(r)] if r.call_id == OUR_CALL && r.peer_call_id == CLIENT_CALL && r.result_code == 1
+    ));
+    assert!(events(&mut c).is_empty(), "not up before ICCN");
+    c.handle_message(
+        now,
+        ControlMessage::IncomingCallConnected(IncomingCallConnected {
+            peer_call_id: OUR_CALL,
+            connect_speed: 10_000_000,
+            recv_window: 32,
+            transmit_delay: 0,
+            framing_type: 1,
+        }),
+    );
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallUp {
+            call_id: OUR_CALL,
+            peer_call_id: CLIENT_CALL,
+            peer_window: 32
+        }]
+    );
+}
+
+#[test]
+fn incoming_call_without_iccn_is_dropped() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, icrq());
+    c.accept_call(now, OUR_CALL);
+    sent(&mut c);
+    events(&mut c);
+    c.handle_timeout(now + REPLY_WAIT);
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [ControlMessage::CallDisconnectNotify(_)]
+    ));
+    assert_eq!(events(&mut c), [PacEvent::CallDown(CallEnd::NotConnected)]);
+}
+
+#[test]
+fn incoming_call_ended_by_pppd_is_cleared_with_ccrq() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, icrq());
+    c.accept_call(now, OUR_CALL);
+    c.handle_message(
+        now,
+        ControlMessage::IncomingCallConnected(IncomingCallConnected {
+            peer_call_id: OUR_CALL,
+            connect_speed: 0,
+            recv_window: 32,
+            transmit_delay: 0,
+            framing_type: 1,
+        }),
+    );
+    sent(&mut c);
+    events(&mut c);
+    c.call_ended(now);
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::CallClearRequest { call_id: OUR_CALL }]
+    );
+    c.handle_message(
+        now,
+        ControlMessage::CallDisconnectNotify(CallDisconnectNotify {
+            call_id: CLIENT_CALL,
+            result_code: 4,
+            error_code: 0,
+            cause_code: 0,
+            call_statistics: String::new(),
+        }),
+    );
+    assert_eq!(events(&mut c), [PacEvent::CallDown(CallEnd::PppdExited)]);
+}
+
+#[test]
+fn refused_incoming_call() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, icrq());
+    c.refuse_call(now);
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [ControlMessage::IncomingCallReply(r)] if r.result_code == ICRP_DO_NOT_ACCEPT
+    ));
+}
