@@ -18,6 +18,7 @@ pub mod client;
 pub mod logging;
 pub mod pppd_stream;
 pub mod proto;
+pub mod server;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod wire;

@@ -1,0 +1,693 @@
+//! The `pptpd` event loop: one process, one thread, one `Poll` for the listener, the raw
+//! GRE socket, every control connection, every pppd's pty and the signals.
+//!
+//! poptop forks a pptpctrl per connection, each with its own raw GRE socket, so the kernel
+//! hands every GRE packet to every process to filter. Here one socket receives all GRE and
+//! a hash map from (client address, our Call ID) finds the call, whatever the number of
+//! tunnels. Call IDs are random and unique on the server, so clients behind one NAT
+//! address are told apart (Debian #171831).
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use log::{debug, error, info, warn};
+use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+use signal_hook_mio::v1_0::Signals;
+
+use super::call::{Call, ServerStats};
+use super::config::ServerConfig;
+use super::pool::AddressPool;
+use super::pppd_args::{CallArgs, LOGWTMP_PLUGIN, pppd_args};
+use crate::proto::gre::GreConfig;
+use crate::proto::pac::{PacConfig, PacConnection, PacEvent};
+use crate::sys::gre_socket::GreSocket;
+use crate::wire::ctrl::{ControlMessage, frame_len};
+use crate::wire::gre::GreHeader;
+use crate::wire::ipv4::{Ipv4Datagram, PROTOCOL_GRE};
+
+const LISTENER: Token = Token(0);
+const GRE: Token = Token(1);
+const SIGNALS: Token = Token(2);
+/// Connection `i` uses tokens FIRST_CONN + 2i (control) and FIRST_CONN + 2i + 1 (pty).
+const FIRST_CONN: usize = 16;
+/// How long SIGTERM waits for clients to confirm and pppds to exit (poptop: 5 s per reply).
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+/// Keepalive, as poptop's IDLE_WAIT and MAX_ECHO_WAIT.
+const IDLE_WAIT: Duration = Duration::from_secs(60);
+const MAX_ECHO_WAIT: Duration = Duration::from_secs(60);
+
+/// What a reload (SIGHUP) or start-up needs from the configuration.
+pub type Loader = Box<dyn Fn() -> Result<(ServerConfig, Vec<String>), String>>;
+
+struct Conn {
+    stream: TcpStream,
+    client: Ipv4Addr,
+    pac: PacConnection,
+    ctrl_in: Vec<u8>,
+    ctrl_out: Vec<u8>,
+    call: Option<Call>,
+}
+
+/// The running server.
+pub struct Service {
+    config: ServerConfig,
+    loader: Loader,
+    poll: Poll,
+    signals: Signals,
+    listener: Option<TcpListener>,
+    gre: GreSocket,
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    /// (client address, our Call ID) -> connection index, for calls that are up.
+    gre_calls: HashMap<(Ipv4Addr, u16), usize>,
+    call_ids: HashSet<u16>,
+    pool: AddressPool,
+    /// Calls whose connection is gone, kept until their pppd is reaped.
+    orphans: Vec<Call>,
+    shutdown_deadline: Option<Instant>,
+    stats: ServerStats,
+    buf: Vec<u8>,
+    logwtmp_warned: bool,
+}
+
+impl Service {
+    /// Binds the listener and the GRE socket.
+    pub fn new(config: ServerConfig, loader: Loader) -> Result<Service, String> {
+        let addr = SocketAddr::V4(SocketAddrV4::new(
+            config.listen.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            1723,
+        ));
+        let mut listener =
+            TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let gre = GreSocket::open(config.listen, None).map_err(|e| {
+            format!("cannot open the raw GRE socket: {e} (raw sockets need root or CAP_NET_RAW)")
+        })?;
+        let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
+        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD])
+            .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+        let registry = poll.registry();
+        let register =
+            |r: io::Result<()>| r.map_err(|e| format!("cannot register with the event loop: {e}"));
+        register(registry.register(&mut listener, LISTENER, Interest::READABLE))?;
+        register(registry.register(&mut SourceFd(&gre.as_raw_fd()), GRE, Interest::READABLE))?;
+        register(registry.register(&mut signals, SIGNALS, Interest::READABLE))?;
+        let (pool, warnings) = AddressPool::new(
+            &config.local_ips,
+            &config.remote_ips,
+            config.connections,
+            config.delegate,
+        );
+        warnings.iter().for_each(|w| warn!("{}", unprefixed(w)));
+        info!(
+            "ctrl: listening on {addr}, calls={} delegate={}",
+            pool.capacity(),
+            config.delegate
+        );
+        Ok(Service {
+            config,
+            loader,
+            poll,
+            signals,
+            listener: Some(listener),
+            gre,
+            conns: Vec::new(),
+            free: Vec::new(),
+            gre_calls: HashMap::new(),
+            call_ids: HashSet::new(),
+            pool,
+            orphans: Vec::new(),
+            shutdown_deadline: None,
+            stats: ServerStats::default(),
+            buf: vec![0; 65536],
+            logwtmp_warned: false,
+        })
+    }
+
+    /// Runs until SIGTERM/SIGINT and a finished shutdown.
+    pub fn run(&mut self) -> Result<(), String> {
+        let mut events = Events::with_capacity(256);
+        loop {
+            let now = Instant::now();
+            if self.shutdown_deadline.is_some()
+                && self.conns.iter().all(Option::is_none)
+                && self.orphans.is_empty()
+            {
+                info!("ctrl: stopped");
+                return Ok(());
+            }
+            if self.shutdown_deadline.is_some_and(|d| now >= d) {
+                self.kill_remaining();
+                return Ok(());
+            }
+            let timeout = self
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(format!("event loop failed: {e}"));
+            }
+            let mut touched = Vec::new();
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept(),
+                    GRE => self.on_gre(&mut touched),
+                    SIGNALS => self.on_signals(),
+                    Token(t) if t >= FIRST_CONN => {
+                        let (index, is_pty) = ((t - FIRST_CONN) / 2, (t - FIRST_CONN) % 2 == 1);
+                        if !is_pty {
+                            self.on_ctrl(index);
+                        } else {
+                            self.on_pty(index);
+                        }
+                        touched.push(index);
+                    }
+                    _ => {}
+                }
+            }
+            self.on_timers(Instant::now(), &mut touched);
+            touched.sort_unstable();
+            touched.dedup();
+            for index in touched {
+                self.settle(index);
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let conns = self.conns.iter().flatten().flat_map(|c| {
+            [
+                c.pac.poll_timeout(),
+                c.call.as_ref().and_then(Call::poll_timeout),
+            ]
+        });
+        conns.chain([self.shutdown_deadline]).flatten().min()
+    }
+
+    // ---- accepting ----
+
+    fn accept(&mut self) {
+        loop {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            let (stream, addr) = match listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and the like: the connection stays in the backlog; say why.
+                    warn!("ctrl: accept failed: {e}");
+                    return;
+                }
+            };
+            let SocketAddr::V4(addr) = addr else { continue };
+            let _ = stream.set_nodelay(true);
+            self.add_conn(stream, *addr.ip());
+        }
+    }
+
+    fn add_conn(&mut self, mut stream: TcpStream, client: Ipv4Addr) {
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        // Bounded: beyond twice the call capacity a new connection is refused at once with
+        // a proper reply (silent or slow connections cannot exhaust the server).
+        let live = self.conns.iter().flatten().count();
+        let refusing = live >= (2 * self.pool.capacity()).max(16);
+        let token = Token(FIRST_CONN + 2 * index);
+        if let Err(e) = self.poll.registry().register(
+            &mut stream,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            warn!("ctrl: cannot watch connection from {client}: {e}");
+            self.free.push(index);
+            return;
+        }
+        info!("ctrl: connection from {client}");
+        self.conns[index] = Some(Conn {
+            stream,
+            client,
+            pac: PacConnection::new(self.pac_config(), Instant::now(), refusing),
+            ctrl_in: Vec::new(),
+            ctrl_out: Vec::new(),
+            call: None,
+        });
+    }
+
+    fn pac_config(&self) -> PacConfig {
+        PacConfig {
+            idle_wait: Some(IDLE_WAIT),
+            max_echo_wait: MAX_ECHO_WAIT,
+            first_message_wait: self.config.stimeout,
+            host_name: "local".into(),
+        }
+    }
+
+    // ---- control connections ----
+
+    fn on_ctrl(&mut self, index: usize) {
+        let now = Instant::now();
+        let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        loop {
+            match conn.stream.read(&mut buf) {
+                Ok(0) => {
+                    conn.pac.connection_lost();
+                    break;
+                }
+                Ok(n) => {
+                    conn.ctrl_in.extend_from_slice(&buf[..n]);
+                    if !parse_ctrl(conn, now) {
+                        conn.pac.connection_lost();
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    conn.pac.connection_lost();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Runs the machine's outputs for one connection: replies, call decisions, closing.
+    fn settle(&mut self, index: usize) {
+        loop {
+            let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
+                return;
+            };
+            while let Some(msg) = conn.pac.poll_transmit() {
+                debug!("ctrl: sending {} to {}", msg.message_type(), conn.client);
+                msg.emit(&mut conn.ctrl_out);
+            }
+            flush_ctrl(conn);
+            if let Some(call) = conn.call.as_mut() {
+                call.flush();
+            }
+            let Some(event) = conn.pac.poll_event() else {
+                return;
+            };
+            self.on_pac_event(index, event);
+        }
+    }
+
+    fn on_pac_event(&mut self, index: usize, event: PacEvent) {
+        let now = Instant::now();
+        let Some(conn) = self.conns[index].as_mut() else {
+            return;
+        };
+        let client = conn.client;
+        match event {
+            PacEvent::CallRequested { peer_call_id } => match self.start_call(index) {
+                Ok(call_id) => {
+                    if let Some(conn) = self.conns[index].as_mut() {
+                        conn.pac.accept_call(now, call_id);
+                    }
+                }
+                Err(why) => {
+                    warn!("call: refused call from {client} peer_call_id={peer_call_id}: {why}");
+                    if let Some(conn) = self.conns[index].as_mut() {
+                        conn.pac.refuse_call(now);
+                    }
+                }
+            },
+            PacEvent::CallUp {
+                call_id,
+                peer_call_id,
+                peer_window,
+            } => {
+                let gre = GreConfig::default();
+                if let Some(call) = conn.call.as_mut() {
+                    call.start_gre(gre, peer_call_id, peer_window);
+                    self.gre_calls.insert((client, call_id), index);
+                    info!("call: up client={client} call_id={call_id} peer_call_id={peer_call_id}");
+                }
+            }
+            PacEvent::CallDown(why) => {
+                if let Some(call) = conn.call.as_mut() {
+                    info!("call: {why} client={client} call_id={}", call.call_id);
+                    self.gre_calls.remove(&(client, call.call_id));
+                    call.session = None;
+                    call.terminate_pppd();
+                }
+            }
+            PacEvent::Closed(reason) => {
+                info!("ctrl: connection from {client} ended: {reason}");
+                self.remove_conn(index);
+            }
+        }
+    }
+
+    /// Takes an address slot and a Call ID and starts pppd; the call is refused otherwise.
+    fn start_call(&mut self, index: usize) -> Result<u16, String> {
+        let client = self.conns[index]
+            .as_ref()
+            .map(|c| c.client)
+            .ok_or("no connection")?;
+        let slot = self
+            .pool
+            .acquire()
+            .ok_or("no free address or connection slot")?;
+        let call_id = self.unique_call_id();
+        let logwtmp = self.config.logwtmp && self.logwtmp_available();
+        let args = pppd_args(&CallArgs {
+            option_file: self.config.option_file.as_deref(),
+            speed: &self.config.speed,
+            local: slot.local,
+            remote: slot.remote,
+            client,
+            noipparam: self.config.noipparam,
+            logwtmp,
+        });
+        let (master, pppd) = match crate::sys::pppd::spawn_on_stdio(&self.config.ppp, &args) {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.pool.release(slot.index);
+                return Err(format!("cannot start {}: {e}", self.config.ppp.display()));
+            }
+        };
+        debug!("pppd: started pid={} args={}", pppd.id(), args.join(" "));
+        let token = Token(FIRST_CONN + 2 * index + 1);
+        let registered = self.poll.registry().register(
+            &mut SourceFd(&master.as_raw_fd()),
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        self.call_ids.insert(call_id);
+        let call = Call::new(call_id, client, slot, pppd, master);
+        if let Err(e) = registered {
+            call.terminate_pppd();
+            self.orphans.push(call);
+            return Err(format!("cannot watch pppd's pty: {e}"));
+        }
+        if let Some(conn) = self.conns[index].as_mut() {
+            conn.call = Some(call);
+        }
+        Ok(call_id)
+    }
+
+    fn logwtmp_available(&mut self) -> bool {
+        let there = Path::new(LOGWTMP_PLUGIN).exists();
+        if !there && !self.logwtmp_warned {
+            warn!("pppd: logwtmp is set but {LOGWTMP_PLUGIN} is missing; calls start without it");
+            self.logwtmp_warned = true;
+        }
+        there
+    }
+
+    /// A Call ID no live call has: random, then the next free one, so it always ends.
+    fn unique_call_id(&self) -> u16 {
+        let start = crate::sys::random::random_u16().unwrap_or(1);
+        (0..=u16::MAX)
+            .map(|i| start.wrapping_add(i))
+            // 0 is avoided: some clients take it for "no call" (poptop's "No free Call IDs").
+            .find(|id| *id != 0 && !self.call_ids.contains(id))
+            .unwrap_or(1)
+    }
+
+    fn remove_conn(&mut self, index: usize) {
+        let Some(mut conn) = self.conns[index].take() else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        if let Some(call) = conn.call.take() {
+            self.gre_calls.remove(&(conn.client, call.call_id));
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&call.master.as_raw_fd()));
+            call.terminate_pppd();
+            self.orphans.push(call);
+        }
+        self.free.push(index);
+        self.reap();
+    }
+
+    // ---- data path ----
+
+    fn on_gre(&mut self, touched: &mut Vec<usize>) {
+        let now = Instant::now();
+        let mut buf = std::mem::take(&mut self.buf);
+        loop {
+            let n = match self.gre.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.stats.rx_errors += 1;
+                    continue;
+                }
+            };
+            let Ok(datagram) = Ipv4Datagram::parse(&buf[..n]) else {
+                self.stats.rx_invalid += 1;
+                continue;
+            };
+            if datagram.protocol != PROTOCOL_GRE {
+                continue;
+            }
+            let Ok((header, payload)) = GreHeader::parse(datagram.payload) else {
+                self.stats.rx_invalid += 1;
+                continue;
+            };
+            let Some(&index) = self.gre_calls.get(&(datagram.src, header.call_id)) else {
+                self.stats.rx_unknown_call += 1;
+                continue;
+            };
+            if let Some(call) = self.conns[index].as_mut().and_then(|c| c.call.as_mut()) {
+                call.on_gre(now, &header, payload);
+                touched.push(index);
+            }
+        }
+        self.buf = buf;
+    }
+
+    fn on_pty(&mut self, index: usize) {
+        let mut buf = std::mem::take(&mut self.buf);
+        if let Some(call) = self.conns[index].as_mut().and_then(|c| c.call.as_mut())
+            && !call.on_pty(&mut buf, &self.gre, &mut self.stats)
+        {
+            // pppd closed its side; SIGCHLD tells us it exited.
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&call.master.as_raw_fd()));
+        }
+        self.buf = buf;
+    }
+
+    // ---- timers and signals ----
+
+    fn on_timers(&mut self, now: Instant, touched: &mut Vec<usize>) {
+        for (index, slot) in self.conns.iter_mut().enumerate() {
+            let Some(conn) = slot.as_mut() else { continue };
+            if conn.pac.poll_timeout().is_some_and(|d| now >= d) {
+                conn.pac.handle_timeout(now);
+                touched.push(index);
+            }
+            if let Some(call) = conn.call.as_mut()
+                && call.poll_timeout().is_some_and(|d| now >= d)
+            {
+                call.on_timer(now, &self.gre, &mut self.stats);
+                touched.push(index);
+            }
+        }
+    }
+
+    fn on_signals(&mut self) {
+        let pending: Vec<i32> = self.signals.pending().collect();
+        for signal in pending {
+            match signal {
+                SIGCHLD => self.reap(),
+                SIGHUP => self.reload(),
+                SIGUSR1 => self.log_stats(),
+                _ => self.begin_shutdown(),
+            }
+        }
+    }
+
+    /// Reaps exited pppds: the call is disconnected if still up, and its address and
+    /// Call ID return to the pool (after pppd's ip-down, as poptop waits too).
+    fn reap(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.conns.len() {
+            let Some(conn) = self.conns[index].as_mut() else {
+                continue;
+            };
+            let Some(status) = conn.call.as_mut().and_then(Call::try_reap) else {
+                continue;
+            };
+            let Some(call) = conn.call.take() else {
+                continue;
+            };
+            info!(
+                "call: pppd exited client={} call_id={} {status}",
+                conn.client, call.call_id
+            );
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&call.master.as_raw_fd()));
+            self.gre_calls.remove(&(conn.client, call.call_id));
+            conn.pac.call_ended(now);
+            self.release(&call);
+            self.settle(index);
+        }
+        let mut orphans = std::mem::take(&mut self.orphans);
+        orphans.retain_mut(|call| {
+            let done = call.try_reap().is_some();
+            if done {
+                self.release(call);
+            }
+            !done
+        });
+        self.orphans = orphans;
+    }
+
+    fn release(&mut self, call: &Call) {
+        self.call_ids.remove(&call.call_id);
+        if self.pool.release(call.slot.index) {
+            let addr = call
+                .slot
+                .remote
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into());
+            info!(
+                "call: released address={addr} call_id={} drops={}",
+                call.call_id,
+                call.backlog_drops()
+            );
+        }
+    }
+
+    fn reload(&mut self) {
+        match (self.loader)() {
+            Ok((config, warnings)) => {
+                warnings.iter().for_each(|w| warn!("{}", unprefixed(w)));
+                let (pool, pool_warnings) = AddressPool::new(
+                    &config.local_ips,
+                    &config.remote_ips,
+                    config.connections,
+                    config.delegate,
+                );
+                pool_warnings
+                    .iter()
+                    .for_each(|w| warn!("{}", unprefixed(w)));
+                self.pool.reconfigure(pool);
+                self.config = config;
+                info!("ctrl: configuration reloaded; live calls keep their settings");
+            }
+            Err(e) => error!("ctrl: reload failed, keeping the running configuration: {e}"),
+        }
+    }
+
+    fn begin_shutdown(&mut self) {
+        if self.shutdown_deadline.is_some() {
+            return;
+        }
+        info!("ctrl: stopping: disconnecting every call");
+        let now = Instant::now();
+        self.shutdown_deadline = Some(now + SHUTDOWN_WAIT);
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        for index in 0..self.conns.len() {
+            if let Some(conn) = self.conns[index].as_mut() {
+                conn.pac.shutdown(now);
+                self.settle(index);
+            }
+        }
+    }
+
+    fn kill_remaining(&mut self) {
+        let calls = self
+            .conns
+            .iter_mut()
+            .flatten()
+            .filter_map(|c| c.call.as_mut());
+        for call in calls.chain(self.orphans.iter_mut()) {
+            let _ = call.pppd.kill();
+            let _ = call.pppd.wait();
+        }
+        warn!(
+            "ctrl: stopped after {}s with clients or pppds still there",
+            SHUTDOWN_WAIT.as_secs()
+        );
+    }
+
+    fn log_stats(&self) {
+        let s = &self.stats;
+        info!(
+            "gre: stats connections={} calls={} addresses_in_use={} rx_invalid={} rx_unknown_call={} rx_errors={} tx_failed={} ppp_bad_frames={}",
+            self.conns.iter().flatten().count(),
+            self.gre_calls.len(),
+            self.pool.in_use(),
+            s.rx_invalid,
+            s.rx_unknown_call,
+            s.rx_errors,
+            s.tx_failed,
+            s.ppp_bad_frames
+        );
+    }
+}
+
+/// Takes every whole message from the connection's input; false when framing is lost.
+fn parse_ctrl(conn: &mut Conn, now: Instant) -> bool {
+    loop {
+        let len = match frame_len(&conn.ctrl_in) {
+            Ok(Some(len)) if len <= conn.ctrl_in.len() => len,
+            Ok(_) => return true,
+            Err(e) => {
+                warn!("ctrl: lost message framing from {}: {e}", conn.client);
+                return false;
+            }
+        };
+        match ControlMessage::parse(&conn.ctrl_in[..len]) {
+            Ok(msg) => {
+                debug!("ctrl: received {} from {}", msg.message_type(), conn.client);
+                conn.pac.handle_message(now, msg);
+            }
+            Err(e) => warn!(
+                "ctrl: dropped malformed control message from {}: {e}",
+                conn.client
+            ),
+        }
+        conn.ctrl_in.drain(..len);
+    }
+}
+
+fn flush_ctrl(conn: &mut Conn) {
+    while !conn.ctrl_out.is_empty() {
+        match conn.stream.write(&conn.ctrl_out) {
+            Ok(n) => {
+                conn.ctrl_out.drain(..n);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => {
+                conn.ctrl_out.clear();
+                conn.pac.connection_lost();
+                return;
+            }
+        }
+    }
+}
+
+/// Config and pool warnings carry the program name for stderr; the log adds its own.
+fn unprefixed(w: &str) -> &str {
+    w.strip_prefix("pptpd: ").unwrap_or(w)
+}
