@@ -6,7 +6,8 @@
 # so a server and a client never read each other's options or chap-secrets.
 #
 # Addresses are documentation ranges and never leave the machine: the underlay is
-# 198.51.100.0/24 (TEST-NET-2), tunnel addresses come from 203.0.113.0/24 (TEST-NET-3).
+# 198.51.100.0/24 (TEST-NET-2), tunnel addresses come from 203.0.113.0/24 (TEST-NET-3), and
+# a LAN behind a router, when a scenario builds one, is 192.0.2.0/24 (TEST-NET-1).
 #
 # Every wait polls for its condition with a generous limit: software emulation is slow and
 # uneven, so a fixed sleep would make the verdict depend on luck.
@@ -36,6 +37,7 @@ DOWN_LIMIT=${DOWN_LIMIT:-60}
 E2E_NAME=unnamed
 E2E_START=$SECONDS
 E2E_HOSTS=()
+E2E_BRIDGES=()
 SYSLOGD_PID=
 
 log() { printf '[%4ds] %s\n' "$((SECONDS - E2E_START))" "$*"; }
@@ -91,7 +93,9 @@ e2e_cleanup() {
 		rm -rf "/etc/netns/$h"
 		ip link del "v-$h" 2>/dev/null
 	done
-	ip link del "$BRIDGE" 2>/dev/null
+	for h in "$BRIDGE" "${E2E_BRIDGES[@]}"; do
+		ip link del "$h" 2>/dev/null
+	done
 	[ -n "$SYSLOGD_PID" ] && kill "$SYSLOGD_PID" 2>/dev/null
 	return 0
 }
@@ -121,18 +125,44 @@ e2e_begin() {
 # host_add NAME OCTET: a namespace with eth0 = 198.51.100.OCTET/24 on the bridge, and its
 # own /etc/ppp.
 host_add() {
-	local name=$1 octet=$2
+	host_add_on "$BRIDGE" "$1" "$UNDERLAY.$2/24"
+}
+
+# host_add_on BRIDGE NAME ADDRESS/LEN [GATEWAY]: the same on another bridge (see bridge_add),
+# with a default route via GATEWAY when given.
+host_add_on() {
+	local bridge=$1 name=$2 addr=$3 gateway=${4:-}
 	ip netns add "$name" || fail "cannot create namespace $name"
 	E2E_HOSTS+=("$name")
 	ip link add "v-$name" type veth peer name eth0 netns "$name"
-	ip link set "v-$name" master "$BRIDGE" up
-	ip -n "$name" addr add "$UNDERLAY.$octet/24" dev eth0
+	ip link set "v-$name" master "$bridge" up
+	ip -n "$name" addr add "$addr" dev eth0
 	ip -n "$name" link set eth0 up
 	ip -n "$name" link set lo up
+	if [ -n "$gateway" ]; then
+		ip -n "$name" route add default via "$gateway" || fail "cannot add a default route via $gateway on $name"
+	fi
 	mkdir -p "/etc/netns/$name/ppp/peers"
 	# pppd always reads /etc/ppp/options first; Debian's has `auth` and modem settings.
 	printf '# %s: written by the pptp-rs e2e library\n' "$name" >"/etc/netns/$name/ppp/options"
 	: >"/etc/netns/$name/pptpd.conf"
+}
+
+# bridge_add NAME: one more bridge (another LAN besides the underlay), removed at the end.
+bridge_add() {
+	ip link add "$1" type bridge || fail "cannot create bridge $1"
+	ip link set "$1" up
+	E2E_BRIDGES+=("$1")
+}
+
+# host_leg HOST BRIDGE IFNAME ADDRESS/LEN: one more interface for HOST (a router), on BRIDGE.
+host_leg() {
+	local name=$1 bridge=$2 ifname=$3 addr=$4
+	ip link add "v-$name-$ifname" type veth peer name "$ifname" netns "$name" ||
+		fail "cannot add interface $ifname to $name"
+	ip link set "v-$name-$ifname" master "$bridge" up
+	ip -n "$name" addr add "$addr" dev "$ifname"
+	ip -n "$name" link set "$ifname" up
 }
 
 # Foreground only: a function run with & puts a subshell between $! and the process.
@@ -154,7 +184,7 @@ impl_bin() { # impl_bin ours|ref client|server
 
 # server_config HOST [REMOTEIP] [CONNECTIONS]: pptpd.conf, pptpd-options and chap-secrets
 # in the shape Debian ships them, requiring MS-CHAPv2 and MPPE-128 (MPPE not required
-# when SERVER_REQUIRE_MPPE=0).
+# when SERVER_REQUIRE_MPPE=0). SERVER_EXTRA, when set, holds more pptpd.conf lines.
 server_config() {
 	local host=$1 pool=${2:-$TUNNEL_POOL} conns=${3:-}
 	local etc=/etc/netns/$host
@@ -166,6 +196,7 @@ server_config() {
 		[ -n "$conns" ] && echo "connections $conns"
 		echo "localip $TUNNEL_LOCAL"
 		echo "remoteip $pool"
+		[ -n "${SERVER_EXTRA:-}" ] && printf '%s\n' "$SERVER_EXTRA"
 	} >"$etc/pptpd.conf"
 	cat >"$etc/ppp/pptpd-options" <<-EOF
 		name pptpd
@@ -258,9 +289,14 @@ listening() { ip netns exec "$1" ss -Htln "sport = :$2" | grep -q LISTEN; }
 not_running() { ! kill -0 "$1" 2>/dev/null; }
 host_empty() { [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; }
 at_most_procs() { [ "$(ip netns pids "$1" 2>/dev/null | wc -l)" -le "$2" ]; }
+# server_procs IMPL CALLS: how many processes a server runs with CALLS calls up: pptpd and a
+# pppd per call, plus a pptpctrl per call for poptop.
+server_procs() { if [ "$1" = ref ]; then echo $((1 + 2 * $2)); else echo $((1 + $2)); fi; }
 ppp_line() { ip -n "$1" -o -4 addr show 2>/dev/null | grep -E ': ppp[0-9]+ +inet .* peer '; }
 has_ppp() { ip -n "$1" -o link show 2>/dev/null | grep -qE ': ppp[0-9]+[:@]'; }
 no_ppp() { ! has_ppp "$1"; }
+has_ppp_peer() { ppp_line "$1" | grep -q " peer $2/"; } # has_ppp_peer HOST ADDR
+no_ppp_peer() { ! has_ppp_peer "$1" "$2"; }
 
 # pppd's exit statuses (pppd(8), EXIT STATUS), for failure reports.
 pppd_status() {
@@ -312,6 +348,29 @@ check_ping() {
 	grep -qE "$count packets transmitted, $count received" <<<"$out" ||
 		fail "ping $dest from $host: $PING_SUMMARY"
 	log "ping $dest from $host: $PING_SUMMARY"
+}
+
+# ping_start HOST DEST: ping DEST from HOST in the background (5 a second) until ping_stop.
+ping_start() {
+	local host=$1 dest=$2
+	ip netns exec "$host" ping -n -i 0.2 -W 10 "$dest" >"$LOG/$host-ping-bg.out" 2>&1 &
+	eval "PING_PID_$host=$! PING_DEST_$host=$dest"
+	log "background ping $dest from $host started (pid $!)"
+}
+
+# ping_stop HOST: stop the ping_start ping; every echo request must have been answered but
+# the last, which may still be on its way when ping stops.
+ping_stop() {
+	local host=$1 pid dest summary sent got
+	eval "pid=\${PING_PID_$host} dest=\${PING_DEST_$host}"
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	summary=$(grep -E 'packets transmitted' "$LOG/$host-ping-bg.out")
+	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' <<<"$summary")
+	got=$(sed -n 's/.* transmitted, \([0-9]*\) received.*/\1/p' <<<"$summary")
+	[ -n "$sent" ] && [ -n "$got" ] && [ "$sent" -gt 0 ] && [ "$got" -ge $((sent - 1)) ] ||
+		fail "background ping $dest from $host: ${summary:-no summary (see $host-ping-bg.out)}"
+	log "background ping $dest from $host: $summary"
 }
 
 # check_transfer CLIENT_HOST SERVER_HOST SERVER_ADDR BYTES: BYTES each way over TCP through
