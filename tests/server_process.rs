@@ -1,0 +1,642 @@
+//! Process-level tests of the `pptpd` binary.
+//!
+//! Each test runs the real server (`--fg -d -c <conf>`) with a configuration of its own
+//! in a temporary directory, and plays the PNS (the client) itself, one control message at
+//! a time, with the crate's wire code. pppd is replaced by a fake: a shell script that
+//! appends its pid and its argv to files the test reads, then `exec cat`, so that every
+//! HDLC frame the server writes to the pty comes straight back to the server.
+//!
+//! Ground rules (as tests/client_process.rs):
+//! - the server always listens on TCP port 1723, so every test gives its server its own
+//!   loopback address with `listen 127.0.0.N` (N from 20 to 40, one per test); clients
+//!   connect from 127.0.0.1 explicitly, so the client address on pppd's command line and
+//!   the GRE peer address are known;
+//! - every read, accept and wait has a deadline, and a [`Pptpd`] that goes out of scope
+//!   kills the server (and prints its stderr when the test is failing);
+//! - timing is never asserted, only behaviour: the deadlines are hang guards.
+//!
+//! The server's log goes to syslog, which these tests do not read (there may be no
+//! /dev/log): they assert on the wire, on the fake pppd's files, on exit status and on
+//! stderr (warnings and start-up errors).
+//!
+//! The tests need root (CI runs as root): the server opens a raw GRE socket, and the
+//! data-path tests open one too.
+
+#[allow(dead_code)]
+mod common;
+
+use std::fs;
+use std::io::{ErrorKind, Read};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::socket::{
+    AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, setsockopt, socket, sockopt,
+};
+use nix::sys::time::{TimeVal, TimeValLike};
+use nix::unistd::Pid;
+
+use pptp_rs::wire::ctrl::{
+    ControlMessage, OutgoingCallReply, OutgoingCallRequest, PROTOCOL_VERSION, StartCtrlConn,
+};
+
+use common::{
+    Ctrl, EXIT_WAIT, GreSock, LCP_FRAME, LOCALHOST, Next, QUIET_WAIT, STEP_WAIT, Stderr, gre_packet,
+};
+
+// ---- the server process ----
+
+/// A test's directory: configuration, fake pppd, its option file and what it records.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(n: u8) -> Dir {
+        let dir =
+            std::env::temp_dir().join(format!("pptpd-server-process-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create the test directory");
+        let dir = Dir(dir);
+        let script = format!(
+            "#!/bin/sh\necho $$ >> {pids}\necho \"$*\" >> {argv}\nexec cat\n",
+            pids = dir.path("pids").display(),
+            argv = dir.path("argv").display()
+        );
+        let pppd = dir.path("fake-pppd");
+        fs::write(&pppd, script).expect("write the fake pppd");
+        fs::set_permissions(&pppd, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::write(dir.path("options"), "# options for the fake pppd\n").unwrap();
+        dir
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// The lines of a file the fake pppd appends to (none yet: empty).
+    fn lines(&self, name: &str) -> Vec<String> {
+        fs::read_to_string(self.path(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Waits until the fake pppd has recorded `count` starts; returns the argv lines.
+    fn wait_argv(&self, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + STEP_WAIT;
+        loop {
+            let argv = self.lines("argv");
+            if argv.len() >= count && self.lines("pids").len() >= count {
+                return argv;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the fake pppd was started {} times, expected {count}",
+                argv.len()
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The pid of the `index`th fake pppd (it became `cat`).
+    fn pppd_pid(&self, index: usize) -> Pid {
+        self.wait_argv(index + 1);
+        let pid = self.lines("pids")[index].trim().parse().expect("pid");
+        Pid::from_raw(pid)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The configuration every test starts from, then `extra` lines.
+fn conf_text(dir: &Dir, n: u8, extra: &str) -> String {
+    format!(
+        "listen 127.0.0.{n}\nppp {ppp}\noption {opt}\npidfile {pid}\nlocalip 10.{n}.0.1\n{extra}",
+        ppp = dir.path("fake-pppd").display(),
+        opt = dir.path("options").display(),
+        pid = dir.path("pptpd.pid").display(),
+    )
+}
+
+/// A running `pptpd`. Dropping it kills the server if it is still running; the fake
+/// pppds (children of the server) get SIGTERM when it goes.
+struct Pptpd {
+    child: Child,
+    stderr: Stderr,
+    exited: Option<ExitStatus>,
+    ip: Ipv4Addr,
+    dir: Dir,
+}
+
+impl Pptpd {
+    /// Runs pptpd with exactly `args`, in `dir`.
+    fn spawn(dir: Dir, ip: Ipv4Addr, args: &[&str]) -> Pptpd {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pptpd"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot run pptpd");
+        let stderr = Stderr::capture(child.stderr.take().unwrap());
+        Pptpd {
+            child,
+            stderr,
+            exited: None,
+            ip,
+            dir,
+        }
+    }
+
+    /// Server N: 127.0.0.N, the base configuration plus `extra` lines, in the foreground
+    /// with debug; returns once it listens (its pid file is written after binding).
+    fn start(n: u8, extra: &str) -> Pptpd {
+        let dir = Dir::new(n);
+        let conf = dir.path("pptpd.conf");
+        fs::write(&conf, conf_text(&dir, n, extra)).unwrap();
+        let conf = conf.display().to_string();
+        let mut server = Pptpd::spawn(
+            dir,
+            Ipv4Addr::new(127, 0, 0, n),
+            &["--fg", "-d", "-c", &conf],
+        );
+        let deadline = Instant::now() + STEP_WAIT;
+        while !server.dir.path("pptpd.pid").exists() {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                server.exited = Some(status);
+                server.stderr.wait_eof(STEP_WAIT);
+                panic!("pptpd exited at start: {status}");
+            }
+            assert!(Instant::now() < deadline, "pptpd never wrote its pid file");
+            thread::sleep(Duration::from_millis(10));
+        }
+        server
+    }
+
+    /// Rewrites the configuration file (for SIGHUP).
+    fn rewrite_conf(&self, n: u8, extra: &str) {
+        fs::write(self.dir.path("pptpd.conf"), conf_text(&self.dir, n, extra)).unwrap();
+    }
+
+    fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).expect("kill pptpd");
+    }
+
+    fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("waitpid").is_none()
+    }
+
+    /// Waits for pptpd to exit (panics after [`EXIT_WAIT`]); its exit code and stderr.
+    fn wait_exit(&mut self) -> (i32, String) {
+        let deadline = Instant::now() + EXIT_WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waitpid") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pptpd still running after {EXIT_WAIT:?}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        };
+        self.exited = Some(status);
+        self.stderr.wait_eof(STEP_WAIT);
+        let code = status
+            .code()
+            .unwrap_or_else(|| panic!("pptpd killed by a signal: {status}"));
+        (code, self.stderr.text())
+    }
+
+    /// A new control connection from 127.0.0.1.
+    fn connect(&self) -> Ctrl {
+        connect_from_localhost(self.ip)
+    }
+}
+
+impl Drop for Pptpd {
+    fn drop(&mut self) {
+        if self.exited.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        // A daemonized server (a test that failed to make it fail) has its pid file.
+        if let Ok(pid) = fs::read_to_string(self.dir.path("pptpd.pid"))
+            && let Ok(pid) = pid.trim().parse::<i32>()
+            && pid != self.child.id() as i32
+        {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        if thread::panicking() {
+            eprintln!(
+                "---- pptpd stderr ----\n{}---- end ----",
+                self.stderr.text()
+            );
+        }
+    }
+}
+
+/// Waits until `pid` no longer exists (exited and reaped by its parent, the server).
+fn wait_gone(pid: Pid) {
+    let deadline = Instant::now() + STEP_WAIT;
+    while kill(pid, None) != Err(Errno::ESRCH) {
+        assert!(Instant::now() < deadline, "process {pid} still there");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// ---- the scripted client ----
+
+/// A TCP connection from 127.0.0.1 to `server`:1723.
+fn connect_from_localhost(server: Ipv4Addr) -> Ctrl {
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .expect("socket");
+    bind(
+        fd.as_raw_fd(),
+        &SockaddrIn::from(SocketAddrV4::new(LOCALHOST, 0)),
+    )
+    .expect("bind the client to 127.0.0.1");
+    connect(
+        fd.as_raw_fd(),
+        &SockaddrIn::from(SocketAddrV4::new(server, 1723)),
+    )
+    .unwrap_or_else(|e| panic!("connect to {server}:1723: {e}"));
+    let stream = TcpStream::from(fd);
+    stream.set_nodelay(true).unwrap();
+    Ctrl {
+        stream,
+        buf: Vec::new(),
+    }
+}
+
+fn sccrq(protocol_version: u16) -> ControlMessage {
+    ControlMessage::StartCtrlConnRequest(StartCtrlConn {
+        protocol_version,
+        result_code: 0,
+        error_code: 0,
+        framing_capabilities: 1,
+        bearer_capabilities: 1,
+        maximum_channels: 0,
+        firmware_revision: 1,
+        host_name: "scripted-pns".into(),
+        vendor: "server_process test".into(),
+    })
+}
+
+fn ocrq(call_id: u16) -> ControlMessage {
+    ControlMessage::OutgoingCallRequest(OutgoingCallRequest {
+        call_id,
+        call_serial: call_id,
+        minimum_bps: 2400,
+        maximum_bps: 10_000_000,
+        bearer_type: 3,
+        framing_type: 1,
+        recv_window: 64,
+        processing_delay: 0,
+        phone_number: String::new(),
+        subaddress: String::new(),
+    })
+}
+
+/// Sends SCCRQ and returns the server's SCCRP.
+fn start_ctrl(ctrl: &mut Ctrl, protocol_version: u16) -> StartCtrlConn {
+    ctrl.send(sccrq(protocol_version));
+    match ctrl.recv() {
+        ControlMessage::StartCtrlConnReply(reply) => reply,
+        other => panic!("expected start-control-connection-reply, got {other:?}"),
+    }
+}
+
+/// SCCRQ with result 1 asserted.
+fn start_ok(ctrl: &mut Ctrl) {
+    let reply = start_ctrl(ctrl, PROTOCOL_VERSION);
+    assert_eq!(reply.result_code, 1, "{reply:?}");
+}
+
+/// Sends OCRQ with `call_id` and returns the server's OCRP.
+fn request_call(ctrl: &mut Ctrl, call_id: u16) -> OutgoingCallReply {
+    ctrl.send(ocrq(call_id));
+    match ctrl.recv() {
+        ControlMessage::OutgoingCallReply(reply) => reply,
+        other => panic!("expected outgoing-call-reply, got {other:?}"),
+    }
+}
+
+/// A new connection with a call up; returns the connection and the server's call id.
+fn call_up(server: &Pptpd, call_id: u16) -> (Ctrl, u16) {
+    let mut ctrl = server.connect();
+    start_ok(&mut ctrl);
+    let reply = request_call(&mut ctrl, call_id);
+    assert_eq!(reply.result_code, 1, "{reply:?}");
+    assert_ne!(reply.call_id, 0, "{reply:?}");
+    assert_eq!(reply.peer_call_id, call_id, "{reply:?}");
+    (ctrl, reply.call_id)
+}
+
+/// Echo-Request with `identifier`; asserts the matching Echo-Reply.
+fn echo(ctrl: &mut Ctrl, identifier: u32) {
+    ctrl.send(ControlMessage::EchoRequest { identifier });
+    match ctrl.recv() {
+        ControlMessage::EchoReply {
+            identifier: id,
+            result_code,
+            ..
+        } => {
+            assert_eq!(id, identifier);
+            assert_eq!(result_code, 1);
+        }
+        other => panic!("expected echo-reply, got {other:?}"),
+    }
+}
+
+/// Asserts that the server closes the connection without sending anything.
+fn expect_closed_silently(ctrl: &mut Ctrl) {
+    match ctrl.next(STEP_WAIT) {
+        Next::Closed => {}
+        other => panic!("expected the server to close the connection, got {other:?}"),
+    }
+}
+
+/// A raw GRE socket for the client's side: bound to 127.0.0.1 and connected to the
+/// server's address, so it sees only the server's packets to the client.
+fn client_gre(server: Ipv4Addr) -> GreSock {
+    // SAFETY: socket(2) with constant arguments; the result is checked and then owned by
+    // exactly one OwnedFd.
+    let raw = unsafe {
+        libc::socket(
+            libc::AF_INET,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::IPPROTO_GRE,
+        )
+    };
+    assert!(raw >= 0, "cannot open a raw GRE socket (needs root)");
+    // SAFETY: `raw` is a fresh descriptor nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    bind(
+        fd.as_raw_fd(),
+        &SockaddrIn::from(SocketAddrV4::new(LOCALHOST, 0)),
+    )
+    .expect("bind the GRE socket");
+    connect(
+        fd.as_raw_fd(),
+        &SockaddrIn::from(SocketAddrV4::new(server, 0)),
+    )
+    .expect("connect the GRE socket");
+    setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::milliseconds(100)).unwrap();
+    GreSock { fd }
+}
+
+/// Sends `frame` on the call and asserts it comes back through the fake pppd.
+fn assert_gre_loopback(gre: &GreSock, server_call_id: u16, our_call_id: u16, seq: u32) {
+    gre.send(&gre_packet(server_call_id, seq, &LCP_FRAME));
+    let (header, payload) = gre.recv_data(our_call_id);
+    assert_eq!(header.call_id, our_call_id);
+    assert_eq!(payload, LCP_FRAME, "the frame came back changed");
+}
+
+// ---- the tests ----
+
+/// pppd's command line is poptop's: `local file <opt> 115200 <local>:<remote> ipparam
+/// <client> remotenumber <client>`, after SCCRP and OCRP carry the expected results and
+/// call ids.
+#[test]
+fn pppd_argv_as_poptop() {
+    let server = Pptpd::start(20, "remoteip 10.20.0.10-11\n");
+    let (_ctrl, _) = call_up(&server, 0x1234);
+    let argv = server.dir.wait_argv(1);
+    assert_eq!(
+        argv,
+        [format!(
+            "local file {} 115200 10.20.0.1:10.20.0.10 ipparam 127.0.0.1 remotenumber 127.0.0.1",
+            server.dir.path("options").display()
+        )]
+    );
+}
+
+/// A GRE data packet to the server's call id goes through pppd's pty (HDLC-encoded; the
+/// fake pppd echoes it) and comes back as GRE with the client's call id and the same frame.
+#[test]
+fn gre_loopback_through_pppd() {
+    let server = Pptpd::start(21, "remoteip 10.21.0.10\n");
+    let gre = client_gre(server.ip);
+    let (_ctrl, server_call_id) = call_up(&server, 0x2001);
+    server.dir.wait_argv(1);
+    assert_gre_loopback(&gre, server_call_id, 0x2001, 0);
+}
+
+/// With one remote address, a second call is refused (result 2, no-resource) while the
+/// first stays up; clearing the first (CDN result 4) stops its pppd and frees the address,
+/// which the next call gets.
+#[test]
+fn pool_exhaustion_and_reuse() {
+    let server = Pptpd::start(22, "remoteip 10.22.0.10\n");
+    let (mut a, a_server_id) = call_up(&server, 0xa);
+    let first_pppd = server.dir.pppd_pid(0);
+
+    let mut b = server.connect();
+    start_ok(&mut b);
+    let refused = request_call(&mut b, 0xb);
+    assert_eq!(
+        (refused.result_code, refused.error_code),
+        (2, 4),
+        "{refused:?}"
+    );
+    assert_eq!(refused.peer_call_id, 0xb);
+    echo(&mut a, 7);
+
+    a.send(ControlMessage::CallClearRequest { call_id: 0xa });
+    match a.recv() {
+        ControlMessage::CallDisconnectNotify(cdn) => {
+            assert_eq!(cdn.call_id, a_server_id, "{cdn:?}");
+            assert_eq!(cdn.result_code, 4, "{cdn:?}");
+        }
+        other => panic!("expected call-disconnect-notify, got {other:?}"),
+    }
+    wait_gone(first_pppd);
+
+    let (_c, _) = call_up(&server, 0xc);
+    let argv = server.dir.wait_argv(2);
+    assert!(argv[1].contains(" 10.22.0.1:10.22.0.10 "), "{argv:?}");
+    assert_eq!(argv[0], argv[1]);
+}
+
+/// `stimeout`: a silent connection is closed by the server, and while it waits another
+/// client is served at once.
+#[test]
+fn stimeout_per_connection() {
+    let server = Pptpd::start(23, "stimeout 2\nremoteip 10.23.0.10\n");
+    let mut silent = server.connect();
+    let mut other = server.connect();
+    start_ok(&mut other);
+    // The silent connection was still open when the other client got its reply.
+    silent.stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    match silent.stream.read(&mut byte) {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("silent connection not pending when the other was served: {other:?}"),
+    }
+    silent.stream.set_nonblocking(false).unwrap();
+    expect_closed_silently(&mut silent);
+    // The other connection is untouched.
+    echo(&mut other, 1);
+}
+
+/// A first message other than SCCRQ, and bytes that are not PPTP, end the connection
+/// without a reply; the server carries on.
+#[test]
+fn bad_first_message_and_garbage() {
+    let server = Pptpd::start(24, "remoteip 10.24.0.10\n");
+    let mut ctrl = server.connect();
+    ctrl.send(ControlMessage::EchoRequest { identifier: 1 });
+    expect_closed_silently(&mut ctrl);
+
+    let mut ctrl = server.connect();
+    ctrl.send_bytes(b"GET / HTTP/1.0\r\nHost: example\r\n\r\n");
+    expect_closed_silently(&mut ctrl);
+
+    let mut ctrl = server.connect();
+    start_ok(&mut ctrl);
+}
+
+/// SCCRQ with protocol version 2.0 is refused with result 5 (version not supported).
+#[test]
+fn unsupported_version() {
+    let server = Pptpd::start(25, "remoteip 10.25.0.10\n");
+    let mut ctrl = server.connect();
+    let reply = start_ctrl(&mut ctrl, 0x0200);
+    assert_eq!(reply.result_code, 5, "{reply:?}");
+    assert_eq!(reply.protocol_version, PROTOCOL_VERSION);
+    expect_closed_silently(&mut ctrl);
+}
+
+/// A second OCRQ on a connection with a live call is refused as busy (result 4); the first
+/// call keeps its pppd and its data path, and no second pppd starts.
+#[test]
+fn second_call_on_connection_is_busy() {
+    let server = Pptpd::start(26, "remoteip 10.26.0.10-11\n");
+    let gre = client_gre(server.ip);
+    let (mut ctrl, server_call_id) = call_up(&server, 0x2601);
+    let pppd = server.dir.pppd_pid(0);
+    let busy = request_call(&mut ctrl, 0x2602);
+    assert_eq!(busy.result_code, 4, "{busy:?}");
+    assert_eq!(busy.peer_call_id, 0x2602, "{busy:?}");
+    echo(&mut ctrl, 2);
+    thread::sleep(QUIET_WAIT);
+    assert_eq!(
+        server.dir.lines("argv").len(),
+        1,
+        "a second pppd was started"
+    );
+    assert!(kill(pppd, None).is_ok(), "the first call's pppd is gone");
+    assert_gre_loopback(&gre, server_call_id, 0x2601, 0);
+}
+
+/// SIGTERM with a call up: CDN (result 3), StopCCRQ (reason 3); after our StopCCRP the
+/// server exits 0, its pid file is gone and so is pppd.
+#[test]
+fn sigterm_with_live_call() {
+    let mut server = Pptpd::start(27, "remoteip 10.27.0.10\n");
+    let (mut ctrl, server_call_id) = call_up(&server, 0x2701);
+    let pppd = server.dir.pppd_pid(0);
+    server.signal(Signal::SIGTERM);
+    match ctrl.recv() {
+        ControlMessage::CallDisconnectNotify(cdn) => {
+            assert_eq!(cdn.call_id, server_call_id, "{cdn:?}");
+            assert_eq!(cdn.result_code, 3, "{cdn:?}");
+        }
+        other => panic!("expected call-disconnect-notify, got {other:?}"),
+    }
+    match ctrl.recv() {
+        ControlMessage::StopCtrlConnRequest { reason } => assert_eq!(reason, 3),
+        other => panic!("expected stop-control-connection-request, got {other:?}"),
+    }
+    ctrl.send(ControlMessage::StopCtrlConnReply {
+        result_code: 1,
+        error_code: 0,
+    });
+    let (code, stderr) = server.wait_exit();
+    assert_eq!(code, 0, "stderr:\n{stderr}");
+    assert!(!server.dir.path("pptpd.pid").exists(), "pid file left");
+    wait_gone(pppd);
+}
+
+/// SIGHUP re-reads the configuration: a new call gets the new remote address; a broken
+/// configuration is refused and the running one kept.
+#[test]
+fn sighup_reload() {
+    let mut server = Pptpd::start(28, "remoteip 10.28.0.10\n");
+    let (ctrl, _) = call_up(&server, 0x2801);
+    let argv = server.dir.wait_argv(1);
+    assert!(argv[0].contains(" 10.28.0.1:10.28.0.10 "), "{argv:?}");
+    drop(ctrl);
+    wait_gone(server.dir.pppd_pid(0));
+
+    server.rewrite_conf(28, "remoteip 10.28.0.20\n");
+    server.signal(Signal::SIGHUP);
+    let (ctrl, _) = call_up(&server, 0x2802);
+    let argv = server.dir.wait_argv(2);
+    assert!(argv[1].contains(" 10.28.0.1:10.28.0.20 "), "{argv:?}");
+    drop(ctrl);
+    wait_gone(server.dir.pppd_pid(1));
+
+    server.rewrite_conf(28, "remoteip 10.0.0.300\n");
+    server.signal(Signal::SIGHUP);
+    let (_ctrl, _) = call_up(&server, 0x2803);
+    let argv = server.dir.wait_argv(3);
+    assert!(argv[2].contains(" 10.28.0.1:10.28.0.20 "), "{argv:?}");
+    assert!(server.is_running());
+}
+
+/// Configuration and command-line errors end pptpd at once with the documented exit
+/// status and a message on stderr, including a port in use without --fg (reported before
+/// going into the background).
+#[test]
+fn config_and_command_line_errors() {
+    let pptpd_in = |n: u8, extra: &str, args: &[&str]| {
+        let dir = Dir::new(n);
+        let conf = dir.path("pptpd.conf");
+        fs::write(&conf, extra.replace("{BASE}", &conf_text(&dir, n, ""))).unwrap();
+        let conf = conf.display().to_string();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["-c", &conf]);
+        let mut server = Pptpd::spawn(dir, Ipv4Addr::new(127, 0, 0, n), &all);
+        let (code, stderr) = server.wait_exit();
+        (code, stderr, conf)
+    };
+
+    let (code, stderr, conf) = pptpd_in(29, "remoteip 1.2.3.4-1\n{BASE}", &["--fg"]);
+    assert_eq!(code, 1, "stderr:\n{stderr}");
+    assert!(stderr.contains(&format!("{conf}:1:")), "stderr:\n{stderr}");
+    assert!(stderr.contains("remoteip"), "stderr:\n{stderr}");
+    assert!(stderr.contains("1.2.3.4-1"), "stderr:\n{stderr}");
+
+    let (code, stderr, _) = pptpd_in(29, "{BASE}", &["--fg", "--connections", "0"]);
+    assert_eq!(code, 2, "stderr:\n{stderr}");
+
+    let (code, stderr, _) = pptpd_in(29, "{BASE}", &["--fg", "--no-such-option"]);
+    assert_eq!(code, 1, "stderr:\n{stderr}");
+    assert!(stderr.contains("no-such-option"), "stderr:\n{stderr}");
+    assert!(stderr.contains("Usage: pptpd"), "stderr:\n{stderr}");
+
+    let taken = TcpListener::bind((Ipv4Addr::new(127, 0, 0, 30), 1723)).expect("bind 1723");
+    let (code, stderr, _) = pptpd_in(30, "{BASE}remoteip 10.30.0.10\n", &[]);
+    assert_eq!(code, 1, "stderr:\n{stderr}");
+    assert!(stderr.contains("127.0.0.30:1723"), "stderr:\n{stderr}");
+    assert!(stderr.contains("in use"), "stderr:\n{stderr}");
+    drop(taken);
+}
