@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod getopt;
 pub mod logging;
 pub mod pppd_stream;
 pub mod proto;

@@ -14,19 +14,17 @@
 //! exit code: [`EXIT_USAGE`] where pptp calls `usage()`, [`EXIT_BAD_VALUE`] where it calls
 //! `exit(2)`.
 
-use std::fmt;
 use std::net::Ipv4Addr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use getopts::{Fail, Matches, Options};
+/// The program name in messages.
+const PROGRAM: &str = "pptp";
 
-/// Exit code for a usage error: an unknown or ambiguous option, a missing argument or host, a
-/// bad `--quirks` or `--loglevel` (pptp.c `usage()` exits 1).
-pub const EXIT_USAGE: i32 = 1;
-/// Exit code for an option value that does not parse or is out of range (pptp.c `exit(2)`).
-pub const EXIT_BAD_VALUE: i32 = 2;
+pub use crate::getopt::{CliError, EXIT_BAD_VALUE, EXIT_USAGE};
+use crate::getopt::{fail_message, resolve_long};
+use getopts::{Fail, Matches, Options};
 
 /// Longest `--phone` and `--calling-number`: the 64-byte number fields of the call requests
 /// (RFC 2637 §2.7, §2.9).
@@ -185,42 +183,12 @@ impl Default for ClientOptions {
     }
 }
 
-/// Why the command line was refused, with the exit code pptp-linux uses for that case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError {
-    /// [`EXIT_USAGE`] or [`EXIT_BAD_VALUE`].
-    pub exit_code: i32,
-    /// What is wrong, naming the option; without a program-name prefix.
-    pub message: String,
-}
-
-impl CliError {
-    /// True when pptp-linux would also print its usage text (exit code 1).
-    pub fn is_usage_error(&self) -> bool {
-        self.exit_code == EXIT_USAGE
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "pptp: {}", self.message)
-    }
-}
-
-impl std::error::Error for CliError {}
-
 fn usage_error(message: String) -> CliError {
-    CliError {
-        exit_code: EXIT_USAGE,
-        message,
-    }
+    CliError::usage(PROGRAM, message)
 }
 
 fn bad_value(message: String) -> CliError {
-    CliError {
-        exit_code: EXIT_BAD_VALUE,
-        message,
-    }
+    CliError::bad_value(PROGRAM, message)
 }
 
 /// One long option: its name, the name of its argument in [`usage`] (`None` for a flag) and a
@@ -457,41 +425,17 @@ fn expand_prefixes(args: &[String]) -> Result<Vec<String>, CliError> {
 /// every multiple match as ambiguous, as reference §1.1 describes, so that an abbreviation
 /// never picks an option by table order.
 fn resolve(name: &str) -> Result<&'static Spec, CliError> {
-    if let Some(spec) = specs().find(|s| s.name == name) {
-        return Ok(spec);
-    }
-    let candidates: Vec<&'static Spec> = if name.is_empty() {
-        Vec::new()
-    } else {
-        specs().filter(|s| s.name.starts_with(name)).collect()
-    };
-    match candidates[..] {
-        [spec] => Ok(spec),
-        [] => Err(usage_error(format!("unrecognized option '--{name}'"))),
-        _ => {
-            let names: Vec<String> = candidates
-                .iter()
-                .map(|s| format!("'--{}'", s.name))
-                .collect();
-            Err(usage_error(format!(
-                "option '--{name}' is ambiguous; possibilities: {}",
-                names.join(" ")
-            )))
-        }
-    }
+    let names: Vec<&str> = specs().map(|s| s.name).collect();
+    let full = resolve_long(name, &names).map_err(usage_error)?;
+    Ok(specs()
+        .find(|s| s.name == full)
+        .expect("resolve_long returns one of the names it was given"))
 }
 
 /// Maps the getopts failures the pre-pass leaves possible to GNU's wording. All are usage
 /// errors, as every `'?'` from getopt_long is in pptp.c.
 fn from_fail(fail: Fail) -> CliError {
-    usage_error(match fail {
-        Fail::ArgumentMissing(name) => format!("option '--{name}' requires an argument"),
-        Fail::UnexpectedArgument(name) => format!("option '--{name}' doesn't allow an argument"),
-        Fail::UnrecognizedOption(name) => format!("unrecognized option '{name}'"),
-        Fail::OptionMissing(name) | Fail::OptionDuplicated(name) => {
-            format!("unexpected use of option '--{name}'")
-        }
-    })
+    usage_error(fail_message(fail))
 }
 
 /// The value of the last occurrence: GNU lets a repeated option overwrite the earlier ones.

@@ -23,7 +23,7 @@ use crate::proto::pns::{CloseReason, PnsConfig, PnsConnection, PnsEvent};
 use crate::proto::tx_test::TxTest;
 use crate::sys::fd;
 use crate::sys::gre_socket::GreSocket;
-use crate::wire::ctrl::{ControlMessage, frame_len};
+use crate::wire::ctrl::take_messages;
 use crate::wire::gre::{self, GreHeader};
 use crate::wire::hdlc;
 use crate::wire::ipv4::{Ipv4Datagram, PROTOCOL_GRE};
@@ -329,24 +329,17 @@ impl Tunnel {
         let Some(conn) = self.conn.as_mut() else {
             return true;
         };
-        loop {
-            let len = match frame_len(&self.ctrl_in) {
-                Ok(Some(len)) if len <= self.ctrl_in.len() => len,
-                Ok(_) => return true,
-                Err(e) => {
-                    error!("ctrl: lost message framing: {e}");
-                    return false;
-                }
-            };
-            match ControlMessage::parse(&self.ctrl_in[..len]) {
-                Ok(msg) => {
-                    debug!("ctrl: received {}", msg.message_type());
-                    conn.handle_message(now, msg);
-                }
-                Err(e) => warn!("ctrl: dropped malformed control message: {e}"),
+        let framed = take_messages(&mut self.ctrl_in, |msg| match msg {
+            Ok(msg) => {
+                debug!("ctrl: received {}", msg.message_type());
+                conn.handle_message(now, msg);
             }
-            self.ctrl_in.drain(..len);
+            Err(e) => warn!("ctrl: dropped malformed control message: {e}"),
+        });
+        if let Err(e) = &framed {
+            error!("ctrl: lost message framing: {e}");
         }
+        framed.is_ok()
     }
 
     fn ctrl_lost(&mut self, reason: CloseReason) {

@@ -15,24 +15,22 @@
 //! carrying the exit code: [`EXIT_USAGE`] where poptop shows its usage and exits 1,
 //! [`EXIT_BAD_VALUE`] for values poptop would have taken blindly through `atoi()`.
 
-use std::fmt;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The program name in messages.
+const PROGRAM: &str = "pptpd";
+
+pub use crate::getopt::{CliError, EXIT_BAD_VALUE, EXIT_USAGE};
+use crate::getopt::{fail_message, resolve_long};
 use getopts::{Fail, Matches, Options};
 
 use super::config;
 
-/// Exit code for a usage error: an unknown or ambiguous option, a missing argument, a
-/// positional argument (poptop's `showusage()` path exits 1).
-pub const EXIT_USAGE: i32 = 1;
-/// Exit code for an option value that does not parse or is out of range.
-///
-/// poptop has no such case: it reads `-C` and `-t` with `atoi()`, so `-C abc` is 0
-/// connections and `-t -1` a negative timeout. Exit 2 is the client's code for the same
-/// failure (pptp-linux `exit(2)`).
-pub const EXIT_BAD_VALUE: i32 = 2;
+// A bad value exits 2 (EXIT_BAD_VALUE). poptop has no such case: it reads `-C` and `-t`
+// with `atoi()`, so `-C abc` is 0 connections and `-t -1` a negative timeout; 2 is the
+// client's code for the same failure (pptp-linux `exit(2)`).
 
 /// Upper bound of the integer options, which poptop reads with `atoi()` into an `int`.
 const INT_MAX: u64 = i32::MAX as u64;
@@ -79,42 +77,12 @@ pub struct ServerOptions {
     pub vrf: Option<String>,
 }
 
-/// Why the command line was refused, with the exit code to leave with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError {
-    /// [`EXIT_USAGE`] or [`EXIT_BAD_VALUE`].
-    pub exit_code: i32,
-    /// What is wrong, naming the option; without a program-name prefix.
-    pub message: String,
-}
-
-impl CliError {
-    /// True when poptop would also print its usage text (exit code 1).
-    pub fn is_usage_error(&self) -> bool {
-        self.exit_code == EXIT_USAGE
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "pptpd: {}", self.message)
-    }
-}
-
-impl std::error::Error for CliError {}
-
 fn usage_error(message: String) -> CliError {
-    CliError {
-        exit_code: EXIT_USAGE,
-        message,
-    }
+    CliError::usage(PROGRAM, message)
 }
 
 fn bad_value(message: String) -> CliError {
-    CliError {
-        exit_code: EXIT_BAD_VALUE,
-        message,
-    }
+    CliError::bad_value(PROGRAM, message)
 }
 
 /// One option: short letter, long name, the name of its argument in [`usage`] (`None` for
@@ -310,51 +278,19 @@ fn short_cluster(arg: &str) -> Result<(bool, Vec<&'static Spec>), CliError> {
 /// and `--d` means `--debug` (the first match in its table). We report every multiple match
 /// (`--con`: `--conf`, `--connections`) so that an abbreviation never picks by table order.
 fn resolve(name: &str) -> Result<&'static Spec, CliError> {
-    if let Some(spec) = SPECS.iter().find(|s| s.name == name) {
-        return Ok(spec);
-    }
-    let candidates: Vec<&'static Spec> = if name.is_empty() {
-        Vec::new()
-    } else {
-        SPECS.iter().filter(|s| s.name.starts_with(name)).collect()
-    };
-    match candidates[..] {
-        [spec] => Ok(spec),
-        [] => Err(usage_error(format!("unrecognized option '--{name}'"))),
-        _ => {
-            let names: Vec<String> = candidates
-                .iter()
-                .map(|s| format!("'--{}'", s.name))
-                .collect();
-            Err(usage_error(format!(
-                "option '--{name}' is ambiguous; possibilities: {}",
-                names.join(" ")
-            )))
-        }
-    }
+    let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+    let full = resolve_long(name, &names).map_err(usage_error)?;
+    Ok(SPECS
+        .iter()
+        .find(|s| s.name == full)
+        .expect("resolve_long returns one of the names it was given"))
 }
 
 /// Maps the getopts failures the pre-pass leaves possible to GNU's wording; all are usage
 /// errors, as every `'?'` from getopt_long is in pptpd.c. getopts reports a short option by
 /// its letter and a long one by its name.
 fn from_fail(fail: Fail) -> CliError {
-    let dashed = |name: &str| {
-        if name.chars().count() == 1 {
-            format!("-{name}")
-        } else {
-            format!("--{name}")
-        }
-    };
-    usage_error(match fail {
-        Fail::ArgumentMissing(name) => format!("option '{}' requires an argument", dashed(&name)),
-        Fail::UnexpectedArgument(name) => {
-            format!("option '{}' doesn't allow an argument", dashed(&name))
-        }
-        Fail::UnrecognizedOption(name) => format!("unrecognized option '{name}'"),
-        Fail::OptionMissing(name) | Fail::OptionDuplicated(name) => {
-            format!("unexpected use of option '{}'", dashed(&name))
-        }
-    })
+    usage_error(fail_message(fail))
 }
 
 /// The value of the last occurrence (GNU lets a repeated option overwrite the earlier

@@ -14,26 +14,9 @@ use super::service::Service;
 
 /// Runs `pptpd` with the process's arguments and returns its exit status.
 pub fn main() -> i32 {
-    let args: Vec<String> = match std::env::args_os()
-        .skip(1)
-        .map(|a| a.into_string())
-        .collect()
-    {
-        Ok(args) => args,
-        Err(bad) => {
-            eprintln!("pptpd: argument {bad:?} is not valid UTF-8");
-            return 1;
-        }
-    };
-    let opts = match cli::parse(&args) {
+    let opts = match crate::getopt::utf8_args("pptpd").and_then(|args| cli::parse(&args)) {
         Ok(opts) => opts,
-        Err(e) => {
-            eprintln!("pptpd: {}", e.message);
-            if e.exit_code == 1 {
-                eprint!("{}", cli::usage());
-            }
-            return e.exit_code;
-        }
+        Err(e) => return e.report(&cli::usage()),
     };
     if opts.help {
         print!("{}", cli::usage());

@@ -28,7 +28,7 @@ use super::pppd_args::{CallArgs, LOGWTMP_PLUGIN, pppd_args};
 use crate::proto::gre::GreConfig;
 use crate::proto::pac::{PacConfig, PacConnection, PacEvent};
 use crate::sys::gre_socket::GreSocket;
-use crate::wire::ctrl::{ControlMessage, frame_len};
+use crate::wire::ctrl::take_messages;
 use crate::wire::gre::GreHeader;
 use crate::wire::ipv4::{Ipv4Datagram, PROTOCOL_GRE};
 
@@ -647,27 +647,18 @@ impl Service {
 
 /// Takes every whole message from the connection's input; false when framing is lost.
 fn parse_ctrl(conn: &mut Conn, now: Instant) -> bool {
-    loop {
-        let len = match frame_len(&conn.ctrl_in) {
-            Ok(Some(len)) if len <= conn.ctrl_in.len() => len,
-            Ok(_) => return true,
-            Err(e) => {
-                warn!("ctrl: lost message framing from {}: {e}", conn.client);
-                return false;
-            }
-        };
-        match ControlMessage::parse(&conn.ctrl_in[..len]) {
-            Ok(msg) => {
-                debug!("ctrl: received {} from {}", msg.message_type(), conn.client);
-                conn.pac.handle_message(now, msg);
-            }
-            Err(e) => warn!(
-                "ctrl: dropped malformed control message from {}: {e}",
-                conn.client
-            ),
+    let (client, pac) = (conn.client, &mut conn.pac);
+    let framed = take_messages(&mut conn.ctrl_in, |msg| match msg {
+        Ok(msg) => {
+            debug!("ctrl: received {} from {client}", msg.message_type());
+            pac.handle_message(now, msg);
         }
-        conn.ctrl_in.drain(..len);
+        Err(e) => warn!("ctrl: dropped malformed control message from {client}: {e}"),
+    });
+    if let Err(e) = &framed {
+        warn!("ctrl: lost message framing from {client}: {e}");
     }
+    framed.is_ok()
 }
 
 fn flush_ctrl(conn: &mut Conn) {

@@ -433,6 +433,30 @@ impl ControlMessage {
     }
 }
 
+/// Takes every whole message off the front of a control connection's unread bytes and
+/// hands each to `on_message`, parsed or with why it did not parse (a message with a good
+/// header is skipped by its Length, so one bad message costs nothing else). An incomplete
+/// message stays in `buf`. `Err` when framing is lost (bad magic or Length): RFC 2637 §1.4
+/// has the connection closed then.
+pub fn take_messages(
+    buf: &mut Vec<u8>,
+    mut on_message: impl FnMut(Result<ControlMessage, Error>),
+) -> Result<(), Error> {
+    let mut start = 0;
+    let result = loop {
+        match frame_len(&buf[start..]) {
+            Ok(Some(len)) if start + len <= buf.len() => {
+                on_message(ControlMessage::parse(&buf[start..start + len]));
+                start += len;
+            }
+            Ok(_) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    buf.drain(..start);
+    result
+}
+
 /// Stream framing for the TCP byte stream (§2): the total length of the first message in
 /// `buf`, the unread bytes.
 ///

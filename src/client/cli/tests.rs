@@ -252,6 +252,7 @@ fn unknown_options_are_usage_errors() {
     assert_eq!(
         e,
         CliError {
+            program: "pptp",
             exit_code: 1,
             message: "unrecognized option '--bogus'".into()
         }

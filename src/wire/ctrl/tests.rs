@@ -615,3 +615,36 @@ fn error_display() {
     };
     assert_eq!(bad.to_string(), "bad length=32 for control message type=7");
 }
+
+#[test]
+fn take_messages_takes_whole_ones_skips_bad_ones_and_keeps_the_rest() {
+    let mut stream = Vec::new();
+    ControlMessage::EchoRequest { identifier: 1 }.emit(&mut stream);
+    // A message with a good header but an unknown type: skipped by its Length.
+    let mut unknown = Vec::new();
+    ControlMessage::EchoRequest { identifier: 2 }.emit(&mut unknown);
+    unknown[8..10].copy_from_slice(&99u16.to_be_bytes());
+    stream.extend_from_slice(&unknown);
+    ControlMessage::EchoRequest { identifier: 3 }.emit(&mut stream);
+    let whole = stream.len();
+    ControlMessage::EchoRequest { identifier: 4 }.emit(&mut stream);
+    stream.truncate(whole + 5); // the last one is still arriving
+
+    let mut seen = Vec::new();
+    assert_eq!(take_messages(&mut stream, |m| seen.push(m)), Ok(()));
+    assert_eq!(
+        seen,
+        [
+            Ok(ControlMessage::EchoRequest { identifier: 1 }),
+            Err(Error::UnknownMessage(99)),
+            Ok(ControlMessage::EchoRequest { identifier: 3 }),
+        ]
+    );
+    assert_eq!(stream.len(), 5, "the partial message waits for its rest");
+
+    let mut garbage = b"GET / HTTP/1.1\r\n".to_vec();
+    assert!(matches!(
+        take_messages(&mut garbage, |_| panic!("nothing to take")),
+        Err(Error::BadMagic(_))
+    ));
+}
