@@ -2,6 +2,7 @@
 //! what to send and when to be called again; they never read a clock, a socket or a file.
 
 pub mod gre;
+pub mod keepalive;
 pub mod pac;
 pub mod pns;
 pub mod tx_test;

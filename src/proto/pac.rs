@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
+use crate::proto::keepalive::{Keepalive, KeepaliveAction, echo_reply};
 use crate::proto::pns::{RECV_WINDOW, REPLY_WAIT, TEARDOWN_WAIT};
 use crate::wire::ctrl::{
     CallDisconnectNotify, ControlMessage, IncomingCallReply, IncomingCallRequest,
@@ -203,9 +204,7 @@ pub struct PacConnection {
     refusing: bool,
     reason: Option<PacClosed>,
     deadline: Option<Instant>,
-    idle_deadline: Option<Instant>,
-    echo: Option<(u32, Instant)>,
-    next_echo_id: u32,
+    keepalive: Keepalive,
     transmit: VecDeque<ControlMessage>,
     events: VecDeque<PacEvent>,
 }
@@ -215,14 +214,12 @@ impl PacConnection {
     pub fn new(config: PacConfig, now: Instant, refusing: bool) -> Self {
         PacConnection {
             deadline: Some(now + config.first_message_wait),
+            keepalive: Keepalive::new(config.idle_wait, config.max_echo_wait),
             config,
             state: State::WaitStart,
             call: Call::None,
             refusing,
             reason: None,
-            idle_deadline: None,
-            echo: None,
-            next_echo_id: 1,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -240,7 +237,7 @@ impl PacConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.deadline, self.idle_deadline, self.echo.map(|e| e.1)]
+        [self.deadline, self.keepalive.poll_timeout()]
             .into_iter()
             .flatten()
             .min()
@@ -374,27 +371,25 @@ impl PacConnection {
                 (State::Closed, _) => {}
             }
         }
-        if self.echo.is_some_and(|(_, d)| now >= d) {
-            self.echo = None;
-            let wait = self.config.max_echo_wait;
-            if let Call::Up {
-                call_id,
-                peer_call_id,
-                incoming,
-            } = self.call
-            {
-                self.end_call(call_id, peer_call_id, incoming, CallEnd::ControlClosed);
+        match self
+            .keepalive
+            .handle_timeout(now, self.state == State::Established)
+        {
+            Some(KeepaliveAction::SendEcho(identifier)) => {
+                self.send(ControlMessage::EchoRequest { identifier })
             }
-            self.stop(now, STOP_REASON_NONE, PacClosed::NoEchoReply(wait));
-        }
-        if self.idle_deadline.is_some_and(|d| now >= d) {
-            self.idle_deadline = None;
-            if self.echo.is_none() && self.state == State::Established {
-                let identifier = self.next_echo_id;
-                self.next_echo_id = self.next_echo_id.wrapping_add(1);
-                self.send(ControlMessage::EchoRequest { identifier });
-                self.echo = Some((identifier, now + self.config.max_echo_wait));
+            Some(KeepaliveAction::Dead(wait)) => {
+                if let Call::Up {
+                    call_id,
+                    peer_call_id,
+                    incoming,
+                } = self.call
+                {
+                    self.end_call(call_id, peer_call_id, incoming, CallEnd::ControlClosed);
+                }
+                self.stop(now, STOP_REASON_NONE, PacClosed::NoEchoReply(wait));
             }
+            None => {}
         }
     }
 
@@ -460,15 +455,12 @@ impl PacConnection {
                     n.call_id
                 ),
             },
-            ControlMessage::EchoRequest { identifier } => self.send(ControlMessage::EchoReply {
-                identifier,
-                result_code: RESULT_OK,
-                error_code: 0,
-            }),
-            ControlMessage::EchoReply { identifier, .. } => match self.echo {
-                Some((id, _)) if id == identifier => self.echo = None,
-                _ => debug!("ctrl: unexpected echo-reply id={identifier}"),
-            },
+            ControlMessage::EchoRequest { identifier } => self.send(echo_reply(identifier)),
+            ControlMessage::EchoReply { identifier, .. } => {
+                if !self.keepalive.on_reply(identifier) {
+                    debug!("ctrl: unexpected echo-reply id={identifier}");
+                }
+            }
             ControlMessage::StopCtrlConnRequest { reason } => {
                 // The RFC has the PNS clear its calls first; a client that did not is
                 // answered anyway, and its call ends with the connection (in finish).
@@ -647,8 +639,7 @@ impl PacConnection {
         self.send(ControlMessage::StopCtrlConnRequest { reason });
         self.state = State::WaitStopReply;
         self.deadline = Some(now + TEARDOWN_WAIT);
-        self.idle_deadline = None;
-        self.echo = None;
+        self.keepalive.stop();
     }
 
     fn finish_with_saved_reason(&mut self) {
@@ -662,16 +653,13 @@ impl PacConnection {
         }
         self.state = State::Closed;
         self.deadline = None;
-        self.idle_deadline = None;
-        self.echo = None;
+        self.keepalive.stop();
         self.events.push_back(PacEvent::Closed(reason));
     }
 
     fn rearm_idle(&mut self, now: Instant) {
-        if let Some(wait) = self.config.idle_wait
-            && self.state == State::Established
-        {
-            self.idle_deadline = Some(now + wait);
+        if self.state == State::Established {
+            self.keepalive.rearm(now);
         }
     }
 

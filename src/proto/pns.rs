@@ -25,6 +25,7 @@ pub use reason::{
     CloseReason, cdn_result_name, error_name, ocrp_result_name, sccrp_result_name, stop_reason_name,
 };
 
+use crate::proto::keepalive::{Keepalive, KeepaliveAction, echo_reply};
 use crate::wire::ctrl::{
     ControlMessage, IncomingCallConnected, IncomingCallRequest, OutgoingCallReply,
     OutgoingCallRequest, PROTOCOL_VERSION, SetLinkInfo, StartCtrlConn,
@@ -114,10 +115,7 @@ pub struct PnsConnection {
     peer_call_id: u16,
     /// Deadline of the current request-reply wait (SCCRP, call reply, CDN, StopCCRP).
     reply_deadline: Option<Instant>,
-    idle_deadline: Option<Instant>,
-    /// Identifier and deadline of our outstanding Echo-Request.
-    echo: Option<(u32, Instant)>,
-    next_echo_id: u32,
+    keepalive: Keepalive,
     transmit: VecDeque<ControlMessage>,
     events: VecDeque<PnsEvent>,
 }
@@ -126,14 +124,12 @@ impl PnsConnection {
     /// Starts the connection on a freshly connected TCP stream: queues the SCCRQ.
     pub fn new(config: PnsConfig, now: Instant) -> Self {
         let mut c = PnsConnection {
+            keepalive: Keepalive::new(config.idle_wait, config.max_echo_wait),
             config,
             state: State::WaitCtlReply,
             reason: None,
             peer_call_id: 0,
             reply_deadline: Some(now + REPLY_WAIT),
-            idle_deadline: None,
-            echo: None,
-            next_echo_id: 1,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
         };
@@ -166,14 +162,10 @@ impl PnsConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [
-            self.reply_deadline,
-            self.idle_deadline,
-            self.echo.map(|e| e.1),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        [self.reply_deadline, self.keepalive.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Begins an orderly close (pppd exited, or a signal asked us to stop).
@@ -217,19 +209,16 @@ impl PnsConnection {
                 State::CallUp | State::Closed => {}
             }
         }
-        if self.echo.is_some_and(|(_, d)| now >= d) {
-            self.echo = None;
-            self.begin_close(now, CloseReason::NoEchoReply(self.config.max_echo_wait));
-        }
-        if self.idle_deadline.is_some_and(|d| now >= d) {
-            self.idle_deadline = None;
-            if self.echo.is_none() && matches!(self.state, State::WaitCallReply | State::CallUp) {
-                let identifier = self.next_echo_id;
-                self.next_echo_id = self.next_echo_id.wrapping_add(1);
+        let may_echo = matches!(self.state, State::WaitCallReply | State::CallUp);
+        match self.keepalive.handle_timeout(now, may_echo) {
+            Some(KeepaliveAction::SendEcho(identifier)) => {
                 self.send(ControlMessage::EchoRequest { identifier });
-                self.echo = Some((identifier, now + self.config.max_echo_wait));
                 debug!("ctrl: sent echo-request id={identifier}");
             }
+            Some(KeepaliveAction::Dead(wait)) => {
+                self.begin_close(now, CloseReason::NoEchoReply(wait))
+            }
+            None => {}
         }
     }
 
@@ -272,15 +261,12 @@ impl PnsConnection {
             ControlMessage::CallClearRequest { call_id } => {
                 self.on_call_clear_request(now, call_id)
             }
-            ControlMessage::EchoRequest { identifier } => self.send(ControlMessage::EchoReply {
-                identifier,
-                result_code: RESULT_OK,
-                error_code: 0,
-            }),
-            ControlMessage::EchoReply { identifier, .. } => match self.echo {
-                Some((id, _)) if id == identifier => self.echo = None,
-                _ => debug!("ctrl: unexpected echo-reply id={identifier}"),
-            },
+            ControlMessage::EchoRequest { identifier } => self.send(echo_reply(identifier)),
+            ControlMessage::EchoReply { identifier, .. } => {
+                if !self.keepalive.on_reply(identifier) {
+                    debug!("ctrl: unexpected echo-reply id={identifier}");
+                }
+            }
             ControlMessage::StopCtrlConnRequest { reason } => {
                 self.send(ControlMessage::StopCtrlConnReply {
                     result_code: RESULT_OK,
@@ -581,8 +567,7 @@ impl PnsConnection {
         self.send(ControlMessage::StopCtrlConnRequest { reason });
         self.state = State::WaitStopReply;
         self.reply_deadline = Some(now + TEARDOWN_WAIT);
-        self.idle_deadline = None;
-        self.echo = None;
+        self.keepalive.stop();
         debug!("ctrl: sent stop-control-connection-request reason={reason}");
     }
 
@@ -594,16 +579,13 @@ impl PnsConnection {
     fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
         self.reply_deadline = None;
-        self.idle_deadline = None;
-        self.echo = None;
+        self.keepalive.stop();
         self.events.push_back(PnsEvent::Closed(reason));
     }
 
     fn rearm_idle(&mut self, now: Instant) {
-        if let Some(wait) = self.config.idle_wait
-            && !matches!(self.state, State::WaitStopReply | State::Closed)
-        {
-            self.idle_deadline = Some(now + wait);
+        if !matches!(self.state, State::WaitStopReply | State::Closed) {
+            self.keepalive.rearm(now);
         }
     }
 
