@@ -28,7 +28,7 @@ mod common;
 use std::fs;
 use std::io::{ErrorKind, Read};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -37,10 +37,7 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
-use nix::sys::socket::{
-    AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, setsockopt, socket, sockopt,
-};
-use nix::sys::time::{TimeVal, TimeValLike};
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
 use nix::unistd::Pid;
 
 use pptp_rs::wire::ctrl::{
@@ -375,30 +372,7 @@ fn expect_closed_silently(ctrl: &mut Ctrl) {
 /// A raw GRE socket for the client's side: bound to 127.0.0.1 and connected to the
 /// server's address, so it sees only the server's packets to the client.
 fn client_gre(server: Ipv4Addr) -> GreSock {
-    // SAFETY: socket(2) with constant arguments; the result is checked and then owned by
-    // exactly one OwnedFd.
-    let raw = unsafe {
-        libc::socket(
-            libc::AF_INET,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::IPPROTO_GRE,
-        )
-    };
-    assert!(raw >= 0, "cannot open a raw GRE socket (needs root)");
-    // SAFETY: `raw` is a fresh descriptor nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    bind(
-        fd.as_raw_fd(),
-        &SockaddrIn::from(SocketAddrV4::new(LOCALHOST, 0)),
-    )
-    .expect("bind the GRE socket");
-    connect(
-        fd.as_raw_fd(),
-        &SockaddrIn::from(SocketAddrV4::new(server, 0)),
-    )
-    .expect("connect the GRE socket");
-    setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::milliseconds(100)).unwrap();
-    GreSock { fd }
+    GreSock::between(LOCALHOST, server)
 }
 
 /// Sends `frame` on the call and asserts it comes back through the fake pppd.

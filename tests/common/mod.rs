@@ -523,7 +523,14 @@ pub struct GreSock {
 }
 
 impl GreSock {
+    /// The server's side of a client test: see the type's documentation.
     pub fn open(server_ip: Ipv4Addr) -> GreSock {
+        GreSock::between(server_ip, LOCALHOST)
+    }
+
+    /// A raw GRE socket bound to `local` and connected to `peer`: it sees only what `peer`
+    /// sends to `local`.
+    pub fn between(local: Ipv4Addr, peer: Ipv4Addr) -> GreSock {
         // SAFETY: socket(2) with constant arguments; the result is checked and then owned
         // by exactly one OwnedFd.
         let raw = unsafe {
@@ -542,12 +549,12 @@ impl GreSock {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         bind(
             fd.as_raw_fd(),
-            &SockaddrIn::from(SocketAddrV4::new(server_ip, 0)),
+            &SockaddrIn::from(SocketAddrV4::new(local, 0)),
         )
         .expect("bind the GRE socket");
         connect(
             fd.as_raw_fd(),
-            &SockaddrIn::from(SocketAddrV4::new(LOCALHOST, 0)),
+            &SockaddrIn::from(SocketAddrV4::new(peer, 0)),
         )
         .expect("connect the GRE socket");
         setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::milliseconds(100)).unwrap();
