@@ -1,0 +1,469 @@
+//! `pptp-bench run`: every workload against both implementations, alternating, several
+//! times; then the table, the machine's limits, and the targets of issue 5 with the
+//! measured value beside each.
+
+use std::collections::BTreeMap;
+
+use crate::limits::{self, Limits};
+use crate::netns;
+use crate::run::{self, Imp, Paths, Sample, Spec};
+use crate::util::{Args, num_cpus};
+
+/// Medians over repetitions, per workload and implementation.
+type Results = BTreeMap<(usize, bool), Vec<Sample>>;
+
+fn workloads(quick: bool) -> Vec<Spec> {
+    let mut w = Vec::new();
+    for payload in [64, 512, 1400] {
+        w.push(Spec::new(&format!("tx {payload} B"), false, "tx", payload));
+    }
+    let mut per_frame = Spec::new("tx 1400 B, write/frame", false, "tx", 1400);
+    per_frame.per_frame = true;
+    w.push(per_frame);
+    let sweeps: &[(usize, &[u64])] = if quick {
+        &[(64, &[60_000, 180_000]), (1400, &[20_000, 60_000])]
+    } else {
+        &[
+            (64, &[20_000, 60_000, 90_000, 130_000, 180_000]),
+            (512, &[20_000, 40_000, 80_000]),
+            (1400, &[10_000, 20_000, 30_000, 40_000, 60_000, 80_000]),
+        ]
+    };
+    for &(payload, rates) in sweeps {
+        for &pps in rates {
+            let mut s = Spec::new(
+                &format!("rx {payload} B @{}k", pps / 1000),
+                false,
+                "rx",
+                payload,
+            );
+            s.pps = pps;
+            w.push(s);
+        }
+    }
+    for payload in [64, 1400] {
+        w.push(Spec::new(
+            &format!("rx {payload} B overload"),
+            false,
+            "rx",
+            payload,
+        ));
+    }
+    let mut reorder = Spec::new("rx 1400 B reorder 8, drop 1/100", false, "rx", 1400);
+    (reorder.pps, reorder.reorder, reorder.drop_every) = (5000, 8, 100);
+    w.push(reorder);
+    let mut idle = Spec::new("idle", false, "idle", 0);
+    idle.secs = 5;
+    w.push(idle);
+    w.push(Spec::new("server tx 1400 B", true, "tx", 1400));
+    let mut srx = Spec::new("server rx 1400 B @20k", true, "rx", 1400);
+    srx.pps = 20_000;
+    w.push(srx);
+    let scales: &[usize] = if quick { &[1, 100] } else { &[1, 100, 1000] };
+    for &n in scales {
+        let mut s = Spec::new(
+            &format!("server {n} tunnels, rx 512 B @5k"),
+            true,
+            "rx",
+            512,
+        );
+        (s.tunnels, s.pps) = (n, 5000);
+        w.push(s);
+    }
+    w
+}
+
+/// Runs everything and prints the report; returns the exit code.
+pub fn bench(args: &Args, paths: &Paths) -> i32 {
+    let quick = args.get("quick", 0u8) == 1;
+    let reps: usize = args.get("reps", if quick { 1 } else { 3 });
+    let only = args.text("only").map(str::to_string);
+    if let Err(e) = netns::create() {
+        eprintln!("pptp-bench: cannot build the benchmark network: {e}");
+        return 1;
+    }
+    let specs: Vec<Spec> = workloads(quick)
+        .into_iter()
+        .filter(|s| only.as_deref().is_none_or(|o| s.name.contains(o)))
+        .collect();
+    eprintln!("pptp-bench: measuring the machine's limits");
+    let limits = limits::measure(paths, &[64, 1400]);
+    let mut results: Results = BTreeMap::new();
+    let mut bursts: BTreeMap<bool, Vec<Sample>> = BTreeMap::new();
+    for rep in 0..reps {
+        // Alternate which implementation goes first, so drift hurts both alike.
+        let order = if rep % 2 == 0 {
+            [Imp::Ours, Imp::Ref]
+        } else {
+            [Imp::Ref, Imp::Ours]
+        };
+        for (i, spec) in specs.iter().enumerate() {
+            for imp in order {
+                eprintln!(
+                    "pptp-bench: [{}/{reps}] {} ({})",
+                    rep + 1,
+                    spec.name,
+                    label(imp)
+                );
+                let s = if spec.server {
+                    run::server(paths, imp, spec)
+                } else {
+                    run::client(paths, imp, spec)
+                };
+                if let Some(e) = &s.error {
+                    eprintln!("pptp-bench:   error: {e}");
+                }
+                results.entry((i, imp == Imp::Ours)).or_default().push(s);
+            }
+        }
+        if only.is_none() {
+            for imp in order {
+                eprintln!(
+                    "pptp-bench: [{}/{reps}] set-up burst ({})",
+                    rep + 1,
+                    label(imp)
+                );
+                bursts
+                    .entry(imp == Imp::Ours)
+                    .or_default()
+                    .push(run::client_burst(paths, imp, 20));
+            }
+        }
+    }
+    netns::destroy();
+    print_report(&specs, &results, &bursts, &limits, reps);
+    0
+}
+
+fn label(imp: Imp) -> &'static str {
+    match imp {
+        Imp::Ours => "pptp-rs",
+        Imp::Ref => "reference",
+    }
+}
+
+/// The median of a field over the runs that worked.
+fn median(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> Option<f64> {
+    let mut v: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.error.is_none())
+        .map(f)
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+fn fmt(v: Option<f64>, unit: &str) -> String {
+    match v {
+        None => "error".into(),
+        Some(v) if unit == "%" => format!("{:.1}%", v * 100.0),
+        Some(v) if v >= 100_000.0 => format!("{:.0}k{unit}", v / 1000.0),
+        Some(v) if v >= 100.0 => format!("{v:.0}{unit}"),
+        Some(v) => format!("{v:.1}{unit}"),
+    }
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+        _ => "-".into(),
+    }
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{model}, {} CPUs, kernel {}", num_cpus(), kernel.trim())
+}
+
+fn print_report(
+    specs: &[Spec],
+    results: &Results,
+    bursts: &BTreeMap<bool, Vec<Sample>>,
+    limits: &Limits,
+    reps: usize,
+) {
+    let get = |i: usize, ours: bool| results.get(&(i, ours)).map_or(&[][..], |v| &v[..]);
+    println!("pptp-bench: pptp-rs vs pptp-linux 1.10 (client) and poptop 1.4 pptpctrl (server)");
+    println!("machine: {}", machine());
+    println!(
+        "median of {reps} run(s); helper = pptp (both its processes for pptp-linux), pptpd (+ pptpctrl for poptop); ns/frame = helper CPU time per delivered frame"
+    );
+    println!();
+    println!(
+        "machine limits (same run): raw GRE send from one core: {}; pty with 1404-byte writes: {:.0} MB/s ({:.0}k writes/s)",
+        limits
+            .gre_pps
+            .iter()
+            .map(|(p, v)| format!("{p} B {:.0}k pps", v / 1000.0))
+            .collect::<Vec<_>>()
+            .join(", "),
+        limits.pty_bytes_per_s / 1e6,
+        limits.pty_writes_per_s / 1000.0
+    );
+    println!();
+    println!(
+        "| workload | fps ours | fps ref | ratio | ns/frame ours | ns/frame ref | ratio | CPU ours | CPU ref | loss ours | loss ref | RSS KiB ours | RSS KiB ref |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (i, spec) in specs.iter().enumerate() {
+        let (o, r) = (get(i, true), get(i, false));
+        let fps = |s: &[Sample]| median(s, |x| x.fps);
+        let nsf = |s: &[Sample]| median(s, |x| x.ns_per_frame);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            spec.name,
+            fmt(fps(o), ""),
+            fmt(fps(r), ""),
+            ratio(fps(o), fps(r)),
+            fmt(nsf(o), ""),
+            fmt(nsf(r), ""),
+            ratio(nsf(o), nsf(r)),
+            fmt(median(o, |x| x.cpu), "%"),
+            fmt(median(r, |x| x.cpu), "%"),
+            fmt(median(o, |x| x.loss), "%"),
+            fmt(median(r, |x| x.loss), "%"),
+            fmt(median(o, |x| x.rss_kib as f64), ""),
+            fmt(median(r, |x| x.rss_kib as f64), ""),
+        );
+    }
+    println!();
+    for (i, spec) in specs.iter().enumerate() {
+        for (ours, name) in [(true, "pptp-rs"), (false, "reference")] {
+            for s in get(i, ours) {
+                if let Some(e) = &s.error {
+                    println!("error: {} ({name}): {e}", spec.name);
+                }
+                if s.disorder > 0 {
+                    println!(
+                        "note: {} ({name}): {} frames out of order or missing",
+                        spec.name, s.disorder
+                    );
+                }
+            }
+        }
+    }
+    summaries(specs, results, bursts, limits);
+}
+
+fn summaries(
+    specs: &[Spec],
+    results: &Results,
+    bursts: &BTreeMap<bool, Vec<Sample>>,
+    limits: &Limits,
+) {
+    let get = |i: usize, ours: bool| results.get(&(i, ours)).map_or(&[][..], |v| &v[..]);
+    let find = |name: &str| specs.iter().position(|s| s.name == name);
+    let val = |name: &str, ours: bool, f: &dyn Fn(&Sample) -> f64| {
+        find(name).and_then(|i| median(get(i, ours), f))
+    };
+    println!();
+    println!("RX sweep, highest offered rate delivered without loss (< 0.1 %):");
+    for payload in [64, 512, 1400] {
+        let best = |ours: bool| {
+            specs
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    s.mode == "rx"
+                        && !s.server
+                        && s.payload == payload
+                        && s.pps > 0
+                        && s.reorder == 1
+                })
+                .filter(|(i, _)| median(get(*i, ours), |x| x.loss).is_some_and(|l| l < 0.001))
+                .map(|(_, s)| s.pps)
+                .max()
+        };
+        let first_loss = |ours: bool| {
+            specs
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    s.mode == "rx"
+                        && !s.server
+                        && s.payload == payload
+                        && s.pps > 0
+                        && s.reorder == 1
+                })
+                .filter(|(i, _)| median(get(*i, ours), |x| x.loss).is_some_and(|l| l >= 0.001))
+                .map(|(_, s)| s.pps)
+                .min()
+        };
+        if specs
+            .iter()
+            .any(|s| s.payload == payload && s.mode == "rx" && s.pps > 0)
+        {
+            println!(
+                "  {payload} B: pptp-rs {} (first loss at {}), reference {} (first loss at {})",
+                opt_k(best(true)),
+                opt_k(first_loss(true)),
+                opt_k(best(false)),
+                opt_k(first_loss(false))
+            );
+        }
+    }
+    let setup = |ours: bool| {
+        let all: Vec<Sample> = specs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.server)
+            .flat_map(|(i, _)| get(i, ours).to_vec())
+            .collect();
+        let mut v: Vec<f64> = all.iter().flat_map(|s| s.setup_ms.clone()).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    println!(
+        "client set-up, exec to Outgoing-Call-Request at the peer (median of every client run): pptp-rs {} ms, pptp-linux {} ms",
+        fmt(setup(true), ""),
+        fmt(setup(false), "")
+    );
+    let burst = |ours: bool| bursts.get(&ours).and_then(|b| median(b, |x| x.setup_rate));
+    println!(
+        "client set-up burst, 20 clients started at once: pptp-rs {} calls/s, pptp-linux {} calls/s",
+        fmt(burst(true), ""),
+        fmt(burst(false), "")
+    );
+    if let Some(i) = find("idle") {
+        for (ours, name) in [(true, "pptp-rs"), (false, "pptp-linux")] {
+            let s = get(i, ours);
+            println!(
+                "idle {name}: CPU {} µs/s, {} wakeups/s, PSS {} KiB, private dirty {} KiB",
+                fmt(median(s, |x| x.cpu * 1e6), ""),
+                fmt(median(s, |x| x.switches_per_s), ""),
+                fmt(median(s, |x| x.pss_kib as f64), ""),
+                fmt(median(s, |x| x.private_dirty_kib as f64), "")
+            );
+        }
+    }
+    println!();
+    println!(
+        "| server tunnels | set-ups/s ours | set-ups/s poptop | KiB/tunnel ours | KiB/tunnel poptop | ns/packet ours | ns/packet poptop |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (i, s) in specs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.server && s.name.contains("tunnels"))
+    {
+        let (o, r) = (get(i, true), get(i, false));
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            s.tunnels,
+            fmt(median(o, |x| x.setup_rate), ""),
+            fmt(median(r, |x| x.setup_rate), ""),
+            fmt(median(o, |x| x.pss_per_tunnel_kib), ""),
+            fmt(median(r, |x| x.pss_per_tunnel_kib), ""),
+            fmt(median(o, |x| x.ns_per_frame), ""),
+            fmt(median(r, |x| x.ns_per_frame), ""),
+        );
+    }
+    println!();
+    println!("targets (issue 5):");
+    let target = |what: &str, ok: Option<bool>, detail: String| {
+        let verdict = match ok {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "not measured",
+        };
+        println!("  [{verdict}] {what}: {detail}");
+    };
+    let both = |a: Option<f64>, b: Option<f64>, f: &dyn Fn(f64, f64) -> bool| {
+        a.zip(b).map(|(a, b)| f(a, b))
+    };
+    let fps = |n: &str, o: bool| val(n, o, &|x| x.fps);
+    let nsf = |n: &str, o: bool| val(n, o, &|x| x.ns_per_frame);
+    let tx = "tx 1400 B";
+    target(
+        "client TX 1400 B frames/s >= 1.5x pptp-linux",
+        both(fps(tx, true), fps(tx, false), &|a, b| a >= 1.5 * b),
+        ratio(fps(tx, true), fps(tx, false)),
+    );
+    target(
+        "client TX 1400 B ns/frame <= 1/3 of pptp-linux",
+        both(nsf(tx, true), nsf(tx, false), &|a, b| a * 3.0 <= b),
+        ratio(nsf(tx, true), nsf(tx, false)),
+    );
+    let rx = "rx 1400 B @20k";
+    target(
+        "client RX 1400 B ns/frame <= 1/3 of pptp-linux (at 20k pps, lossless for both)",
+        both(nsf(rx, true), nsf(rx, false), &|a, b| a * 3.0 <= b),
+        ratio(nsf(rx, true), nsf(rx, false)),
+    );
+    let ov = "rx 1400 B overload";
+    let lossless_max = specs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s.mode == "rx" && !s.server && s.payload == 1400 && s.pps > 0 && s.reorder == 1
+        })
+        .filter(|(i, _)| median(get(*i, true), |x| x.loss).is_some_and(|l| l < 0.001))
+        .filter_map(|(i, _)| median(get(i, true), |x| x.fps))
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    target(
+        "overload: delivered >= 80% of our lossless maximum (1400 B)",
+        both(fps(ov, true), lossless_max, &|a, b| a >= 0.8 * b),
+        format!(
+            "{} fps delivered vs lossless max {} fps; RSS {} KiB (pptp-linux {} fps, RSS {} KiB)",
+            fmt(fps(ov, true), ""),
+            fmt(lossless_max, ""),
+            fmt(val(ov, true, &|x| x.rss_kib as f64), ""),
+            fmt(fps(ov, false), ""),
+            fmt(val(ov, false, &|x| x.rss_kib as f64), "")
+        ),
+    );
+    target(
+        "set-up, exec to Outgoing-Call-Request < 20 ms",
+        setup(true).map(|v| v < 20.0),
+        format!(
+            "{} ms (pptp-linux {} ms)",
+            fmt(setup(true), ""),
+            fmt(setup(false), "")
+        ),
+    );
+    let g64 = limits.gre(64);
+    target(
+        "TX 64 B >= 90% of the raw GRE send limit",
+        both(fps("tx 64 B", true), g64, &|a, b| a >= 0.9 * b),
+        format!("{} of {} pps", fmt(fps("tx 64 B", true), ""), fmt(g64, "")),
+    );
+    let scale = |n: usize, f: &dyn Fn(&Sample) -> f64| {
+        specs
+            .iter()
+            .position(|s| s.server && s.tunnels == n && s.name.contains("tunnels"))
+            .and_then(|i| median(get(i, true), f))
+    };
+    target(
+        "server: helper memory per tunnel < 32 KiB at 1,000 tunnels",
+        scale(1000, &|x| x.pss_per_tunnel_kib).map(|v| v < 32.0),
+        format!("{} KiB", fmt(scale(1000, &|x| x.pss_per_tunnel_kib), "")),
+    );
+    target(
+        "server: set-up rate > 200 calls/s (1,000 tunnels)",
+        scale(1000, &|x| x.setup_rate).map(|v| v > 200.0),
+        format!("{} calls/s", fmt(scale(1000, &|x| x.setup_rate), "")),
+    );
+    let (c1, c1000) = (
+        scale(1, &|x| x.ns_per_frame),
+        scale(1000, &|x| x.ns_per_frame),
+    );
+    target(
+        "server: per-packet CPU at 1,000 tunnels within 20% of 1 tunnel",
+        both(c1000, c1, &|a, b| a <= 1.2 * b),
+        format!("{} vs {} ns/packet", fmt(c1000, ""), fmt(c1, "")),
+    );
+    println!("  HDLC >= 1 GB/s each way: see `cargo bench --bench wire`");
+}
+
+fn opt_k(v: Option<u64>) -> String {
+    v.map_or("-".into(), |v| format!("{}k pps", v / 1000))
+}
