@@ -7,7 +7,8 @@
 //! tunnels. Call IDs are random and unique on the server, so clients behind one NAT
 //! address are told apart (Debian #171831).
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::AsRawFd;
@@ -39,6 +40,11 @@ const SIGNALS: Token = Token(2);
 const FIRST_CONN: usize = 16;
 /// How long SIGTERM waits for clients to confirm and pppds to exit (poptop: 5 s per reply).
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+/// How late a timer may fire so that timers falling due close together share one wake:
+/// with many tunnels, each with its own 50 ms ACK timer, one wake per timer would cost
+/// more than the packets themselves. Small next to every timer served (ACK delay 50 ms,
+/// reorder 300 ms, echo 60 s), like the kernel's timer slack.
+const TIMER_SLACK: Duration = Duration::from_millis(5);
 /// Keepalive, as poptop's IDLE_WAIT and MAX_ECHO_WAIT.
 const IDLE_WAIT: Duration = Duration::from_secs(60);
 const MAX_ECHO_WAIT: Duration = Duration::from_secs(60);
@@ -53,6 +59,16 @@ struct Conn {
     ctrl_in: Vec<u8>,
     ctrl_out: Vec<u8>,
     call: Option<Call>,
+    /// The deadline this connection last put in `Service::timers`, if still pending.
+    scheduled: Option<Instant>,
+}
+
+impl Conn {
+    /// The earliest timer of the control connection and its call.
+    fn deadline(&self) -> Option<Instant> {
+        let call = self.call.as_ref().and_then(Call::poll_timeout);
+        [self.pac.poll_timeout(), call].into_iter().flatten().min()
+    }
 }
 
 /// The running server.
@@ -71,6 +87,11 @@ pub struct Service {
     pool: AddressPool,
     /// Calls whose connection is gone, kept until their pppd is reaped.
     orphans: Vec<Call>,
+    /// Every connection's next deadline, earliest first, as (deadline, index): a wake
+    /// costs O(log n) whatever the number of tunnels, where a scan of every connection
+    /// made per-packet CPU grow with the tunnel count (issue 5's scale target). Entries go
+    /// stale when a deadline moves; a popped stale entry only costs a check.
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
     shutdown_deadline: Option<Instant>,
     stats: ServerStats,
     buf: Vec<u8>,
@@ -123,6 +144,7 @@ impl Service {
             call_ids: HashSet::new(),
             pool,
             orphans: Vec::new(),
+            timers: BinaryHeap::new(),
             shutdown_deadline: None,
             stats: ServerStats::default(),
             buf: vec![0; 65536],
@@ -160,7 +182,11 @@ impl Service {
                 match event.token() {
                     LISTENER => self.accept(),
                     GRE => self.on_gre(&mut touched),
-                    SIGNALS => self.on_signals(),
+                    SIGNALS => {
+                        self.on_signals();
+                        // Reaping, reloading and shutting down reach any connection.
+                        touched.extend(0..self.conns.len());
+                    }
                     Token(t) if t >= FIRST_CONN => {
                         let (index, is_pty) = ((t - FIRST_CONN) / 2, (t - FIRST_CONN) % 2 == 1);
                         if !is_pty {
@@ -178,18 +204,28 @@ impl Service {
             touched.dedup();
             for index in touched {
                 self.settle(index);
+                self.schedule(index);
             }
         }
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        let conns = self.conns.iter().flatten().flat_map(|c| {
-            [
-                c.pac.poll_timeout(),
-                c.call.as_ref().and_then(Call::poll_timeout),
-            ]
-        });
-        conns.chain([self.shutdown_deadline]).flatten().min()
+        let timer = self.timers.peek().map(|Reverse((d, _))| *d + TIMER_SLACK);
+        [timer, self.shutdown_deadline].into_iter().flatten().min()
+    }
+
+    /// Puts connection `index`'s deadline in the heap if it is earlier than the one there
+    /// (a later one is found when the earlier entry pops, and put back then).
+    fn schedule(&mut self, index: usize) {
+        let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
+            return;
+        };
+        if let Some(d) = conn.deadline()
+            && conn.scheduled.is_none_or(|s| d < s)
+        {
+            conn.scheduled = Some(d);
+            self.timers.push(Reverse((d, index)));
+        }
     }
 
     // ---- accepting ----
@@ -242,7 +278,9 @@ impl Service {
             ctrl_in: Vec::new(),
             ctrl_out: Vec::new(),
             call: None,
+            scheduled: None,
         });
+        self.schedule(index);
     }
 
     fn pac_config(&self) -> PacConfig {
@@ -493,17 +531,26 @@ impl Service {
     // ---- timers and signals ----
 
     fn on_timers(&mut self, now: Instant, touched: &mut Vec<usize>) {
-        for (index, slot) in self.conns.iter_mut().enumerate() {
-            let Some(conn) = slot.as_mut() else { continue };
+        while let Some(&Reverse((due, index))) = self.timers.peek() {
+            if due > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
+                continue;
+            };
+            if conn.scheduled == Some(due) {
+                conn.scheduled = None;
+            }
+            // Settled and scheduled again by the caller, due or not.
+            touched.push(index);
             if conn.pac.poll_timeout().is_some_and(|d| now >= d) {
                 conn.pac.handle_timeout(now);
-                touched.push(index);
             }
             if let Some(call) = conn.call.as_mut()
                 && call.poll_timeout().is_some_and(|d| now >= d)
             {
                 call.on_timer(now, &self.gre, &mut self.stats);
-                touched.push(index);
             }
         }
     }

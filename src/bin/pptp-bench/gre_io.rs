@@ -2,12 +2,15 @@
 //! GRE generator, paced or not, that sends what the helper must deliver to pppd.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
-use std::os::fd::AsFd;
+use std::io::IoSlice;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::socket::{setsockopt, sockopt};
+use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrIn, sendmsg, setsockopt, sockopt};
 use pptp_rs::sys::gre_socket::GreSocket;
 use pptp_rs::wire::gre::GreHeader;
 use pptp_rs::wire::ipv4::Ipv4Datagram;
@@ -27,6 +30,37 @@ pub struct Window {
     pub t0: u64,
     pub t1: u64,
     pub end: u64,
+}
+
+/// A window that can be decided after the sink has started (the PNS learns it only once
+/// every call is up).
+#[derive(Debug)]
+pub struct SharedWindow([AtomicU64; 3]);
+
+impl SharedWindow {
+    pub fn new(w: Window) -> Arc<SharedWindow> {
+        Arc::new(SharedWindow([
+            AtomicU64::new(w.t0),
+            AtomicU64::new(w.t1),
+            AtomicU64::new(w.end),
+        ]))
+    }
+
+    pub fn get(&self) -> Window {
+        let [t0, t1, end] = &self.0;
+        Window {
+            t0: t0.load(Ordering::Relaxed),
+            t1: t1.load(Ordering::Relaxed),
+            end: end.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn set(&self, w: Window) {
+        let [t0, t1, end] = &self.0;
+        t0.store(w.t0, Ordering::Relaxed);
+        t1.store(w.t1, Ordering::Relaxed);
+        end.store(w.end, Ordering::Relaxed);
+    }
 }
 
 /// What the sink saw.
@@ -55,19 +89,20 @@ impl SinkCounts {
     }
 }
 
-/// Starts a sink for every GRE packet arriving in this namespace, until `w.end`.
-pub fn start_sink(w: Window) -> std::io::Result<JoinHandle<SinkCounts>> {
+/// Starts a sink for every GRE packet arriving in this namespace, until the window's end.
+pub fn start_sink(w: Arc<SharedWindow>) -> std::io::Result<JoinHandle<SinkCounts>> {
     let socket = GreSocket::open(None, None)?;
     setsockopt(&socket, sockopt::RcvBufForce, &SINK_RCVBUF)?;
-    Ok(thread::spawn(move || sink(&socket, w)))
+    Ok(thread::spawn(move || sink(&socket, &w)))
 }
 
-fn sink(socket: &GreSocket, w: Window) -> SinkCounts {
+fn sink(socket: &GreSocket, shared: &SharedWindow) -> SinkCounts {
     let mut c = SinkCounts::default();
     let mut at_t0 = None;
     let mut at_t1 = None;
     let mut buf = vec![0u8; 65536];
     loop {
+        let w = shared.get();
         let now = now_ns();
         if now >= w.t0 && at_t0.is_none() {
             at_t0 = Some(c.data);
@@ -118,7 +153,9 @@ fn count(c: &mut SinkCounts, datagram: &[u8]) {
 /// One destination of the generator: a socket (bound to the sending tunnel's address)
 /// and the call ID the receiving helper expects in the Key field.
 pub struct Target {
-    pub socket: GreSocket,
+    pub socket: Arc<GreSocket>,
+    /// Source address when the socket is shared by tunnels from several addresses.
+    pub source: Option<Ipv4Addr>,
     pub peer: Ipv4Addr,
     pub call_id: u16,
 }
@@ -133,6 +170,8 @@ pub struct Load {
     pub reorder: u32,
     /// Leave out every Nth sequence number (0: none).
     pub drop_every: u32,
+    /// Send only inside the window (else from the start, which warms the helper up).
+    pub window_only: bool,
 }
 
 /// What the generator did.
@@ -153,8 +192,9 @@ impl GenCounts {
     }
 }
 
-/// Packets sent back to back between clock checks (and pacing sleeps).
-const BURST: u64 = 16;
+/// Packets sent back to back between clock checks (and pacing sleeps), at most: a burst
+/// lasts about a millisecond at the paced rate, so low rates stay evenly spaced.
+const MAX_BURST: u64 = 16;
 
 /// Sends to the targets in turn, from now until `w.t1`.
 pub fn start_generator(targets: Vec<Target>, load: Load, w: Window) -> JoinHandle<GenCounts> {
@@ -180,6 +220,14 @@ fn generate(targets: &[Target], load: Load, w: Window) -> GenCounts {
         .iter()
         .map(|_| Reorder::new(load.reorder, load.drop_every))
         .collect();
+    if load.window_only {
+        sleep_until(w.t0);
+    }
+    let burst = if load.pps == 0 {
+        MAX_BURST
+    } else {
+        (load.pps / 1000).clamp(1, MAX_BURST)
+    };
     let start = now_ns();
     let mut at_t0 = None;
     let mut n: u64 = 0;
@@ -194,7 +242,7 @@ fn generate(targets: &[Target], load: Load, w: Window) -> GenCounts {
         if let Some(due) = (n * 1_000_000_000).checked_div(load.pps) {
             sleep_until(start + due);
         }
-        for _ in 0..BURST {
+        for _ in 0..burst {
             let i = (n % targets.len() as u64) as usize;
             n += 1;
             let t = &targets[i];
@@ -208,7 +256,7 @@ fn generate(targets: &[Target], load: Load, w: Window) -> GenCounts {
             .emit(&mut packet);
             let tag_at = header_len + frames::PPP_IPV4.len() + 4;
             packet[tag_at..tag_at + 4].copy_from_slice(&seq.to_be_bytes());
-            match t.socket.send_to(&packet, t.peer) {
+            match send(t, &packet) {
                 Ok(_) => c.sent += 1,
                 Err(_) => c.failed += 1,
             }
@@ -220,4 +268,31 @@ fn generate(targets: &[Target], load: Load, w: Window) -> GenCounts {
     c.window_sent = c.sent - at_t0.unwrap_or(c.sent);
     c.skipped = orders.iter().map(|o| o.dropped).sum();
     c
+}
+
+/// Sends one packet to the target, from its own source address if it has one. One shared
+/// socket with IP_PKTINFO rather than a socket per address: the kernel hands every
+/// arriving GRE packet to each raw socket in turn (raw_local_deliver), so a thousand
+/// sockets on the load side would charge the helper's sends (whose receive softirq runs
+/// in its context over veth) for a cost no real client network has.
+fn send(t: &Target, packet: &[u8]) -> std::io::Result<()> {
+    let Some(source) = t.source else {
+        return t.socket.send_to(packet, t.peer).map(|_| ());
+    };
+    let info = libc::in_pktinfo {
+        ipi_ifindex: 0,
+        ipi_spec_dst: libc::in_addr {
+            s_addr: u32::from(source).to_be(),
+        },
+        ipi_addr: libc::in_addr { s_addr: 0 },
+    };
+    let dst = SockaddrIn::from(SocketAddrV4::new(t.peer, 0));
+    sendmsg(
+        t.socket.as_raw_fd(),
+        &[IoSlice::new(packet)],
+        &[ControlMessage::Ipv4PacketInfo(&info)],
+        MsgFlags::MSG_DONTWAIT,
+        Some(&dst),
+    )?;
+    Ok(())
 }

@@ -38,9 +38,11 @@ pub fn gre_send(args: &Args) -> i32 {
         pps: 0,
         reorder: 1,
         drop_every: 0,
+        window_only: false,
     };
     let target = Target {
-        socket,
+        socket: std::sync::Arc::new(socket),
+        source: None,
         peer: dst,
         call_id: 1,
     };

@@ -5,6 +5,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mio::net::{TcpListener, TcpStream};
@@ -17,7 +18,7 @@ use pptp_rs::wire::ctrl::{
     take_messages,
 };
 
-use crate::gre_io::{GenCounts, Load, Target, Window, start_generator, start_sink};
+use crate::gre_io::{GenCounts, Load, SharedWindow, Target, Window, start_generator, start_sink};
 use crate::util::{Args, Report, now_ns, pin};
 
 const LISTENER: Token = Token(usize::MAX);
@@ -147,6 +148,7 @@ fn load(args: &Args) -> Load {
         pps: args.get("pps", 0),
         reorder: args.get("reorder", 1),
         drop_every: args.get("drop", 0),
+        window_only: false,
     }
 }
 
@@ -163,7 +165,7 @@ pub fn pac(args: &Args) -> i32 {
     let w = window(args);
     let rx = args.text("mode") == Some("rx");
     let listen: Ipv4Addr = args.need("listen");
-    let sink = match start_sink(w) {
+    let sink = match start_sink(SharedWindow::new(w)) {
         Ok(s) => s,
         Err(e) => return fail(&format!("cannot open the GRE sink: {e}")),
     };
@@ -223,8 +225,9 @@ pub fn pac(args: &Args) -> i32 {
                             physical_channel_id: 0,
                         }));
                         if rx && generator.is_none() {
-                            let target = quiet_socket(None).map(|socket| Target {
-                                socket,
+                            let target = quiet_socket().map(|socket| Target {
+                                socket: Arc::new(socket),
+                                source: None,
                                 peer: conn.peer,
                                 call_id: req.call_id,
                             });
@@ -264,12 +267,25 @@ pub fn pac(args: &Args) -> i32 {
 /// `pptp-bench pns`: places `tunnels` calls on a server, from `src` + i for tunnel i.
 pub fn pns(args: &Args) -> i32 {
     pin(0, args.get("cpu", 0));
-    let w = window(args);
     let server: Ipv4Addr = args.need("server");
     let src: Ipv4Addr = args.need("src");
     let tunnels: usize = args.get("tunnels", 1);
     let up_by: u64 = args.need("up_by");
-    let sink = match start_sink(w) {
+    let secs: u64 = args.get("secs", 3);
+    // A window given up front (a TX run: the stand-in pppds know it too), or one decided
+    // when every call is up and announced on stdout ("window t0 t1 end").
+    let fixed = args.text("t0").is_some();
+    let mut w = if fixed {
+        window(args)
+    } else {
+        Window {
+            t0: u64::MAX,
+            t1: u64::MAX,
+            end: args.need("end"),
+        }
+    };
+    let shared = SharedWindow::new(w);
+    let sink = match start_sink(shared.clone()) {
         Ok(s) => s,
         Err(e) => return fail(&format!("cannot open the GRE sink: {e}")),
     };
@@ -277,23 +293,32 @@ pub fn pns(args: &Args) -> i32 {
     let mut events = Events::with_capacity(1024);
     let mut conns: Vec<Conn> = Vec::with_capacity(tunnels);
     let first_ns = now_ns();
-    for i in 0..tunnels {
-        let local = Ipv4Addr::from(u32::from(src) + i as u32);
-        match connect_nonblocking(SocketAddrV4::new(server, PPTP_PORT), Some(local), None) {
-            Ok(mut stream) => {
-                let _ = poll.registry().register(
-                    &mut stream,
-                    Token(i),
-                    Interest::READABLE | Interest::WRITABLE,
-                );
-                conns.push(Conn::new(stream, local, false));
-            }
-            Err(e) => return fail(&format!("connect from {local}: {e}")),
-        }
-    }
+    // At most `inflight` set-ups at a time, like a dialler that paces itself (and like
+    // accel-ppp's max-starting): poptop's listen backlog of 3 drops the SYNs of a larger
+    // burst, and retransmission back-off would then measure TCP, not the server.
+    let inflight: usize = args.get("inflight", 4);
     let mut generator = None;
     let mut up = 0;
     while now_ns() < w.end {
+        let failed = conns
+            .iter()
+            .filter(|c| c.closed && c.call_ns.is_none())
+            .count();
+        while conns.len() < tunnels && conns.len() - up - failed < inflight {
+            let i = conns.len();
+            let local = Ipv4Addr::from(u32::from(src) + i as u32);
+            match connect_nonblocking(SocketAddrV4::new(server, PPTP_PORT), Some(local), None) {
+                Ok(mut stream) => {
+                    let _ = poll.registry().register(
+                        &mut stream,
+                        Token(i),
+                        Interest::READABLE | Interest::WRITABLE,
+                    );
+                    conns.push(Conn::new(stream, local, false));
+                }
+                Err(e) => return fail(&format!("connect from {local}: {e}")),
+            }
+        }
         let _ = poll.poll(&mut events, Some(Duration::from_millis(20)));
         for ev in events.iter() {
             let i = ev.token().0;
@@ -324,12 +349,28 @@ pub fn pns(args: &Args) -> i32 {
             conn.flush();
         }
         if generator.is_none() && (up == tunnels || now_ns() >= up_by) {
+            if !fixed {
+                let t0 = now_ns() + 1_000_000_000;
+                let t1 = t0 + secs * 1_000_000_000;
+                w = Window {
+                    t0,
+                    t1,
+                    end: t1 + 1_000_000_000,
+                };
+                shared.set(w);
+            }
+            println!("window t0={} t1={} end={}", w.t0, w.t1, w.end);
+            let _ = std::io::stdout().flush();
             if args.text("mode") == Some("rx") {
                 let targets = match gre_targets(&conns, server) {
                     Ok(t) => t,
                     Err(e) => return fail(&format!("generator socket: {e}")),
                 };
-                generator = Some(start_generator(targets, load(args), w));
+                let load = Load {
+                    window_only: true,
+                    ..load(args)
+                };
+                generator = Some(start_generator(targets, load, w));
             } else {
                 generator = Some(std::thread::spawn(GenCounts::default));
             }
@@ -368,28 +409,27 @@ fn call_request(i: usize) -> OutgoingCallRequest {
     }
 }
 
-/// One generator socket per tunnel, bound to the tunnel's own address: a server keys its
-/// calls by (client address, call ID), as poptop's per-call connected sockets do too.
+/// One generator target per tunnel, sending from the tunnel's own address: a server keys
+/// its calls by (client address, call ID), as poptop's per-call connected sockets do too.
 fn gre_targets(conns: &[Conn], server: Ipv4Addr) -> std::io::Result<Vec<Target>> {
-    let mut targets = Vec::new();
-    for c in conns {
-        let Some(call_id) = c.peer_call_id else {
-            continue;
-        };
-        let socket = quiet_socket(Some(c.peer))?;
-        targets.push(Target {
-            socket,
-            peer: server,
-            call_id,
-        });
-    }
-    Ok(targets)
+    let socket = Arc::new(quiet_socket()?);
+    Ok(conns
+        .iter()
+        .filter_map(|c| {
+            Some(Target {
+                socket: Arc::clone(&socket),
+                source: Some(c.peer),
+                peer: server,
+                call_id: c.peer_call_id?,
+            })
+        })
+        .collect())
 }
 
 /// A socket for sending only: its receive buffer is as small as the kernel allows, since
 /// the sink already takes a copy of everything that arrives.
-fn quiet_socket(local: Option<Ipv4Addr>) -> std::io::Result<GreSocket> {
-    let socket = GreSocket::open(local, None)?;
+fn quiet_socket() -> std::io::Result<GreSocket> {
+    let socket = GreSocket::open(None, None)?;
     setsockopt(&socket, sockopt::RcvBuf, &0)?;
     Ok(socket)
 }

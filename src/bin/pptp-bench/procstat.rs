@@ -2,7 +2,7 @@
 //! raw-socket drops of its network namespace.
 //!
 //! The helper is every process in the benchmark's namespace whose name is in a list
-//! (`pptp` for both clients: pptp-linux's data and call-manager processes both count;
+//! (`pptp`; pptp-linux renames its two processes `pptpgw` and `pptpcm`, and both count;
 //! `pptpd` and `pptpctrl` for the servers). Stand-in pppds and load tools are never counted.
 
 use std::fs;

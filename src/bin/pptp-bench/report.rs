@@ -60,14 +60,12 @@ fn workloads(quick: bool) -> Vec<Spec> {
     srx.pps = 20_000;
     w.push(srx);
     let scales: &[usize] = if quick { &[1, 100] } else { &[1, 100, 1000] };
+    // The same total load at every scale, spread over the tunnels in turn: any growth of
+    // the per-packet cost comes from the number of tunnels.
     for &n in scales {
-        let mut s = Spec::new(
-            &format!("server {n} tunnels, rx 512 B @5k"),
-            true,
-            "rx",
-            512,
-        );
-        (s.tunnels, s.pps) = (n, 5000);
+        let name = format!("server {n} tunnels, rx 512 B @5k");
+        let mut s = Spec::new(&name, true, "rx", 512);
+        (s.tunnels, s.pps, s.secs) = (n, 5000, 5);
         w.push(s);
     }
     w
@@ -218,11 +216,19 @@ fn print_report(
         let (o, r) = (get(i, true), get(i, false));
         let fps = |s: &[Sample]| median(s, |x| x.fps);
         let nsf = |s: &[Sample]| median(s, |x| x.ns_per_frame);
+        // performance-notes §4.2: frames/s compares helpers only where the helper is the
+        // bottleneck; elsewhere the load tools (sharing a core) set the rate.
+        let bound = |s: &[Sample]| {
+            let busy = median(s, |x| x.cpu).is_some_and(|c| c >= 0.95);
+            if busy || spec.mode == "idle" { "" } else { "*" }
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {}{} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             spec.name,
             fmt(fps(o), ""),
+            bound(o),
             fmt(fps(r), ""),
+            bound(r),
             ratio(fps(o), fps(r)),
             fmt(nsf(o), ""),
             fmt(nsf(r), ""),
@@ -235,6 +241,9 @@ fn print_report(
             fmt(median(r, |x| x.rss_kib as f64), ""),
         );
     }
+    println!(
+        "* helper below 95% CPU: the rate was set by the load tools or the pty, not the helper; compare ns/frame"
+    );
     println!();
     for (i, spec) in specs.iter().enumerate() {
         for (ours, name) in [(true, "pptp-rs"), (false, "reference")] {

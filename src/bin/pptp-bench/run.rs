@@ -242,7 +242,7 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
             return failed(s, format!("cannot start the feeder: {e}"));
         }
     };
-    let cost = measure(&a_id, &["pptp"], t0, t1);
+    let cost = measure(&a_id, &["pptp", "pptpgw", "pptpcm"], t0, t1);
     let (feed_r, feed_err) = collect(feed, end);
     let (pac_r, pac_err) = collect(pac, end);
     netns::kill_all();
@@ -397,39 +397,61 @@ pub fn server(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
     }
     let base = procstat::full(&procstat::helper_pids(&b_id, &names));
     let start = now_ns() + 200 * MS;
-    let up_by = start + 2 * SEC + spec.tunnels as u64 * 10 * MS;
-    let t0 = up_by + SEC;
-    let t1 = t0 + spec.secs * SEC;
-    let end = t1 + SEC;
-    let plan = kv(&[
-        ("mode", spec.mode.into()),
+    // poptop listens with a backlog of 3 and forks two programs per call, so a burst of
+    // connections waits for SYN retransmissions: give every call time to come up. The PNS
+    // opens the window once all are up (TX runs fix it up front: the stand-in pppds write
+    // inside it).
+    let up_by = start + 10 * SEC + spec.tunnels as u64 * 50 * MS;
+    let fixed = spec.mode == "tx";
+    let (mut t0, mut t1) = (start + 2 * SEC, start + (2 + spec.secs) * SEC);
+    let mut end = if fixed {
+        t1 + SEC
+    } else {
+        up_by + (spec.secs + 3) * SEC
+    };
+    let mut plan = vec![
+        ("mode", spec.mode.to_string()),
         ("payload", spec.payload.to_string()),
-        ("t0", t0.to_string()),
-        ("t1", t1.to_string()),
-        ("end", end.to_string()),
+        ("end", (end + 10 * SEC).to_string()),
         ("cpu", "0".into()),
-        ("counts", counts.to_string_lossy().into_owned()),
-    ]);
-    if let Err(e) = std::fs::write(crate::FAKE_PPPD_CONF, plan.join(" ")) {
+    ];
+    if fixed {
+        plan.extend([("t0", t0.to_string()), ("t1", t1.to_string())]);
+    }
+    let mut pppd_plan = kv(&plan);
+    pppd_plan.push(format!("counts={}", counts.display()));
+    if let Err(e) = std::fs::write(crate::FAKE_PPPD_CONF, pppd_plan.join(" ")) {
         return failed(s, format!("cannot write {}: {e}", crate::FAKE_PPPD_CONF));
     }
+    plan.retain(|(k, _)| *k != "end");
+    plan.push(("end", end.to_string()));
     let mut words = vec!["pns".to_string()];
-    words.extend(plan.into_iter().filter(|w| !w.starts_with("counts=")));
+    words.extend(kv(&plan));
     words.extend(kv(&[
         ("server", ADDR_B.to_string()),
         ("src", TUNNEL_SRC.to_string()),
         ("tunnels", spec.tunnels.to_string()),
         ("pps", spec.pps.to_string()),
         ("up_by", up_by.to_string()),
+        ("secs", spec.secs.to_string()),
     ]));
     sleep_until(start);
-    let pns = match role(NS_A, &p.bench, words) {
+    let mut pns = match role(NS_A, &p.bench, words) {
         Ok(c) => c,
         Err(e) => {
             netns::kill_all();
             return failed(s, format!("cannot start the PNS: {e}"));
         }
     };
+    match read_line(&mut pns, "window").and_then(|l| Args::parse(&l[1..]).ok()) {
+        Some(w) => (t0, t1, end) = (w.get("t0", t0), w.get("t1", t1), w.get("end", end)),
+        None => {
+            netns::kill_all();
+            let _ = srv.wait();
+            let (_, err) = collect(pns, now_ns());
+            return failed(s, format!("the PNS ended before its window: {err}"));
+        }
+    }
     let cost = measure(&b_id, &names, t0, t1);
     let (pr, err) = collect(pns, end);
     // Closing the control connections ends the calls; each stand-in pppd then reports.
@@ -472,9 +494,10 @@ pub fn server(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
         }
         "rx" => {
             s.offered = pr.get::<u64>("gen_window", 0) as f64 / secs;
+            // The generator sends inside the window only, so all frames count.
             s.loss = loss(pr.get("gen_sent", 0), sum("frames"));
             s.disorder = sum("out_of_order");
-            sum("window_frames")
+            sum("frames")
         }
         _ => 0,
     };
@@ -514,14 +537,26 @@ fn ocrq_times(pac: &Args) -> Vec<u64> {
 }
 
 fn wait_ready(child: &mut Child) -> bool {
-    let Some(out) = child.stdout.take() else {
-        return false;
-    };
+    read_line(child, "ready").is_some()
+}
+
+/// Reads the child's stdout up to a line starting with `word`; its words, or None at EOF.
+fn read_line(child: &mut Child, word: &str) -> Option<Vec<String>> {
+    let out = child.stdout.take()?;
     let mut reader = BufReader::new(out);
     let mut line = String::new();
-    let ok = reader.read_line(&mut line).is_ok() && line.trim() == "ready";
+    let mut found = None;
+    while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+        if line.split_whitespace().next() == Some(word) {
+            found = Some(line.split_whitespace().map(String::from).collect());
+            break;
+        }
+        line.clear();
+    }
+    // Lines already buffered are lost with the reader; the roles print their result
+    // line only at the end, long after the line waited for here.
     child.stdout = Some(reader.into_inner());
-    ok
+    found
 }
 
 /// True once `pid`'s namespace has a socket listening on TCP 1723 (within 5 s).
