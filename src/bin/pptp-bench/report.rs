@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use nix::fcntl::{Flock, FlockArg};
+
 use crate::limits::{self, Limits};
 use crate::netns;
 use crate::run::{self, Imp, Paths, Sample, Spec};
@@ -76,6 +78,20 @@ pub fn bench(args: &Args, paths: &Paths) -> i32 {
     let quick = args.get("quick", 0u8) == 1;
     let reps: usize = args.get("reps", if quick { 1 } else { 3 });
     let only = args.text("only").map(str::to_string);
+    // One run at a time: a second would tear down the first one's namespaces.
+    let lock = std::fs::File::create(paths.dir.join("lock"))
+        .map_err(|e| e.to_string())
+        .and_then(|f| {
+            Flock::lock(f, FlockArg::LockExclusiveNonblock)
+                .map_err(|_| "another pptp-bench run is in progress".to_string())
+        });
+    let _lock = match lock {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("pptp-bench: {e}");
+            return 1;
+        }
+    };
     if let Err(e) = netns::create() {
         eprintln!("pptp-bench: cannot build the benchmark network: {e}");
         return 1;
