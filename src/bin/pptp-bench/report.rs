@@ -170,9 +170,11 @@ fn median(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
+/// A median, or "-" where no run produced one (not measured, or every run failed: the
+/// failures are listed as `error:` lines under the table).
 fn fmt(v: Option<f64>, unit: &str) -> String {
     match v {
-        None => "error".into(),
+        None => "-".into(),
         Some(v) if unit == "%" => format!("{:.1}%", v * 100.0),
         Some(v) if v >= 100_000.0 => format!("{:.0}k{unit}", v / 1000.0),
         Some(v) if v >= 100.0 => format!("{v:.0}{unit}"),
