@@ -22,6 +22,10 @@ fn workloads(quick: bool) -> Vec<Spec> {
     let mut per_frame = Spec::new("tx 1400 B, write/frame", false, "tx", 1400);
     per_frame.per_frame = true;
     w.push(per_frame);
+    // Sync framing: ppp_synctty writes one frame per write and reads whatever arrives.
+    let mut sync_tx = Spec::new("tx 1400 B sync, write/frame", false, "tx", 1400);
+    (sync_tx.per_frame, sync_tx.sync) = (true, true);
+    w.push(sync_tx);
     let sweeps: &[(usize, &[u64])] = if quick {
         &[(64, &[60_000, 180_000]), (1400, &[20_000, 60_000])]
     } else {
@@ -51,6 +55,9 @@ fn workloads(quick: bool) -> Vec<Spec> {
             payload,
         ));
     }
+    let mut sync_rx = Spec::new("rx 1400 B sync @20k", false, "rx", 1400);
+    (sync_rx.pps, sync_rx.sync) = (20_000, true);
+    w.push(sync_rx);
     let mut reorder = Spec::new("rx 1400 B reorder 8, drop 1/100", false, "rx", 1400);
     (reorder.pps, reorder.reorder, reorder.drop_every) = (5000, 8, 100);
     w.push(reorder);

@@ -41,6 +41,8 @@ pub struct Spec {
     pub mode: &'static str,
     pub payload: usize,
     pub per_frame: bool,
+    /// Sync framing (`--sync`, pppd's `sync`): bare frames on the pty instead of HDLC.
+    pub sync: bool,
     pub pps: u64,
     pub reorder: u32,
     pub drop_every: u32,
@@ -56,6 +58,7 @@ impl Spec {
             mode,
             payload,
             per_frame: false,
+            sync: false,
             pps: 0,
             reorder: 1,
             drop_every: 0,
@@ -221,6 +224,7 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
             "write",
             if spec.per_frame { "frame" } else { "block" }.into(),
         ),
+        ("sync", u8::from(spec.sync).to_string()),
         ("private_run", "1".into()),
         ("helper_cpu", "1".into()),
         (
@@ -235,6 +239,9 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
         "--nolaunchpppd".into(),
         "--nohostroute".into(),
     ]);
+    if spec.sync {
+        feed_words.push("--sync".into());
+    }
     let feed = match role(NS_A, &p.bench, feed_words) {
         Ok(c) => c,
         Err(e) => {
