@@ -105,6 +105,13 @@ impl PppOut {
         }
     }
 
+    /// True while frames wait for pppd to make room: the only time the event loop needs to
+    /// hear that the pty is writable. Watching it always costs a wake-up per write, since
+    /// the tty signals room again as soon as it has passed each write on.
+    pub fn pending(&self) -> bool {
+        self.written < self.backlog.len()
+    }
+
     /// Writes what is queued until pppd stops taking it; an error means pppd is gone.
     pub fn flush(&mut self) -> io::Result<()> {
         while self.written < self.backlog.len() {

@@ -105,6 +105,8 @@ pub struct Tunnel {
     ppp: PppFds,
     ppp_open: bool,
     ppp_registered: bool,
+    /// The loop watches pppd's stream for room to write (only while frames wait for it).
+    ppp_watching_writes: bool,
     ppp_in: PppIn,
     ppp_out: PppOut,
     gre_buf: Vec<u8>,
@@ -161,6 +163,7 @@ impl Tunnel {
             ppp,
             ppp_open: true,
             ppp_registered: false,
+            ppp_watching_writes: false,
             ppp_in: PppIn::new(sync),
             ppp_out: PppOut::new(ppp.output, sync),
             gre_buf: vec![0; GRE_BUF],
@@ -203,18 +206,35 @@ impl Tunnel {
     /// to send its frames, and pppd simply retransmits its first LCP request.
     fn register_ppp(&mut self) -> io::Result<()> {
         let registry = self.poll.registry();
-        if self.ppp.input == self.ppp.output {
-            registry.register(
-                &mut SourceFd(&self.ppp.input),
-                PPP_IN,
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
-        } else {
-            registry.register(&mut SourceFd(&self.ppp.input), PPP_IN, Interest::READABLE)?;
-            registry.register(&mut SourceFd(&self.ppp.output), PPP_OUT, Interest::WRITABLE)?;
-        }
+        registry.register(&mut SourceFd(&self.ppp.input), PPP_IN, Interest::READABLE)?;
         self.ppp_registered = true;
         Ok(())
+    }
+
+    /// Watches pppd's stream for room to write, or stops: only frames waiting for room need
+    /// it (PppOut::pending), and watching all the time costs a wake-up per write.
+    fn watch_ppp_writes(&mut self, watch: bool) {
+        if watch == self.ppp_watching_writes || !self.ppp_registered {
+            return;
+        }
+        let registry = self.poll.registry();
+        let (input, output) = (self.ppp.input, self.ppp.output);
+        let done = if input == output {
+            let interest = if watch {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(&mut SourceFd(&input), PPP_IN, interest)
+        } else if watch {
+            registry.register(&mut SourceFd(&output), PPP_OUT, Interest::WRITABLE)
+        } else {
+            registry.deregister(&mut SourceFd(&output))
+        };
+        match done {
+            Ok(()) => self.ppp_watching_writes = watch,
+            Err(e) => warn!("pppd: cannot watch the stream for room to write: {e}"),
+        }
     }
 
     /// Runs until the control connection is finished (or, in launch mode, pppd exits and
@@ -552,10 +572,11 @@ impl Tunnel {
         if self.ppp_registered {
             let registry = self.poll.registry();
             let _ = registry.deregister(&mut SourceFd(&self.ppp.input));
-            if self.ppp.output != self.ppp.input {
+            if self.ppp.output != self.ppp.input && self.ppp_watching_writes {
                 let _ = registry.deregister(&mut SourceFd(&self.ppp.output));
             }
             self.ppp_registered = false;
+            self.ppp_watching_writes = false;
         }
     }
 
@@ -566,6 +587,7 @@ impl Tunnel {
         {
             self.ppp_closed(&e.to_string());
         }
+        self.watch_ppp_writes(self.ppp_open && self.ppp_out.pending());
     }
 
     // ---- signals, timers, machine outputs ----

@@ -46,6 +46,8 @@ pub struct Call {
     pub session: Option<GreSession>,
     /// False once pppd's stream has ended.
     pub ppp_open: bool,
+    /// The event loop watches the pty for room to write (only while frames wait).
+    pub watching_writes: bool,
     ppp_in: PppIn,
     ppp_out: PppOut,
     /// Frames decoded from the last read, and where each ends.
@@ -71,6 +73,7 @@ impl Call {
             master,
             session: None,
             ppp_open: true,
+            watching_writes: false,
             ppp_in: PppIn::new(false),
             ppp_out: PppOut::new(fd, false),
             batch: Vec::new(),
@@ -158,11 +161,12 @@ impl Call {
         self.session.as_ref().and_then(|s| s.poll_timeout())
     }
 
-    /// Writes queued frames to pppd.
-    pub fn flush(&mut self) {
+    /// Writes queued frames to pppd; true if some still wait for room in the pty.
+    pub fn flush(&mut self) -> bool {
         if self.ppp_open && self.ppp_out.flush().is_err() {
             self.ppp_open = false;
         }
+        self.ppp_open && self.ppp_out.pending()
     }
 
     /// Frames dropped because pppd did not read.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use log::{debug, error, info, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook_mio::v1_0::Signals;
 
@@ -38,6 +38,7 @@ const GRE: Token = Token(1);
 const SIGNALS: Token = Token(2);
 /// Connection `i` uses tokens FIRST_CONN + 2i (control) and FIRST_CONN + 2i + 1 (pty).
 const FIRST_CONN: usize = 16;
+
 /// How long SIGTERM waits for clients to confirm and pppds to exit (poptop: 5 s per reply).
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// How late a timer may fire so that timers falling due close together share one wake:
@@ -48,6 +49,37 @@ const TIMER_SLACK: Duration = Duration::from_millis(5);
 /// Keepalive, as poptop's IDLE_WAIT and MAX_ECHO_WAIT.
 const IDLE_WAIT: Duration = Duration::from_secs(60);
 const MAX_ECHO_WAIT: Duration = Duration::from_secs(60);
+
+/// The token of connection `index`'s pty.
+fn pty_token(index: usize) -> Token {
+    Token(FIRST_CONN + 2 * index + 1)
+}
+
+/// Watches a call's pty for room to write only while frames wait for it (PppOut::pending):
+/// watched all the time, each write to the pty costs a wake-up of its own.
+fn watch_pty_writes(registry: &Registry, index: usize, call: &mut Call, waiting: bool) {
+    if waiting == call.watching_writes {
+        return;
+    }
+    if !call.ppp_open {
+        // The stream has ended and left the loop (on_pty).
+        call.watching_writes = false;
+        return;
+    }
+    let interest = if waiting {
+        Interest::READABLE | Interest::WRITABLE
+    } else {
+        Interest::READABLE
+    };
+    let fd = call.master.as_raw_fd();
+    match registry.reregister(&mut SourceFd(&fd), pty_token(index), interest) {
+        Ok(()) => call.watching_writes = waiting,
+        Err(e) => warn!(
+            "pppd: cannot watch the pty of call_id={}: {e}",
+            call.call_id
+        ),
+    }
+}
 
 /// What a reload (SIGHUP) or start-up needs from the configuration.
 pub type Loader = Box<dyn Fn() -> Result<(ServerConfig, Vec<String>), String>>;
@@ -335,7 +367,8 @@ impl Service {
             }
             flush_ctrl(conn);
             if let Some(call) = conn.call.as_mut() {
-                call.flush();
+                let waiting = call.flush();
+                watch_pty_writes(self.poll.registry(), index, call, waiting);
             }
             let Some(event) = conn.pac.poll_event() else {
                 return;
@@ -420,11 +453,10 @@ impl Service {
             }
         };
         debug!("pppd: started pid={} args={}", pppd.id(), args.join(" "));
-        let token = Token(FIRST_CONN + 2 * index + 1);
         let registered = self.poll.registry().register(
             &mut SourceFd(&master.as_raw_fd()),
-            token,
-            Interest::READABLE | Interest::WRITABLE,
+            pty_token(index),
+            Interest::READABLE,
         );
         self.call_ids.insert(call_id);
         let call = Call::new(call_id, client, slot, pppd, master);
