@@ -12,7 +12,6 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::pty::openpty;
@@ -24,7 +23,7 @@ use pptp_rs::wire::hdlc::{AsyncDecoder, encode_async};
 use pptp_rs::wire::ppp::SyncDeframer;
 
 use crate::frames::{self, SeqCheck};
-use crate::util::{Args, Report, now_ns, pin, sleep_until};
+use crate::util::{Args, Report, now_ns, pin, sleep_until, wait_until};
 
 /// Frames in the block a TX feeder writes over and over; tags cycle through it.
 pub const BLOCK_FRAMES: u32 = 256;
@@ -207,15 +206,10 @@ fn spawn(cmd: &[String], master: OwnedFd, log: Option<&str>) -> std::io::Result<
 fn stop(child: &mut Child) {
     let pid = Pid::from_raw(child.id() as i32);
     let _ = kill(pid, Signal::SIGTERM);
-    let deadline = now_ns() + 3_000_000_000;
-    while now_ns() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !wait_until(child, now_ns() + 3_000_000_000) {
+        let _ = child.kill();
+        let _ = child.wait();
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// One frame as pppd puts it on the pty: HDLC-encoded (async) or as is (sync).

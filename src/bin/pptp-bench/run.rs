@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::netns::{self, ADDR_B, NS_A, NS_B, TUNNEL_SRC};
 use crate::procstat::{self, Usage};
-use crate::util::{Args, now_ns, parse_report, pin, sleep_until};
+use crate::util::{Args, now_ns, parse_report, pin, sleep_until, wait_until};
 
 const MS: u64 = 1_000_000;
 const SEC: u64 = 1_000_000_000;
@@ -113,14 +113,9 @@ fn role(ns: &str, bench: &PathBuf, words: Vec<String>) -> std::io::Result<Child>
 
 /// Waits for a role to end (it ends by itself at `end`); kills it if it overstays.
 fn collect(mut child: Child, end: u64) -> (Option<Args>, String) {
-    let deadline = end + 8 * SEC;
-    while now_ns() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !wait_until(&mut child, end + 8 * SEC) {
+        let _ = child.kill();
     }
-    let _ = child.kill();
     let _ = child.wait();
     let mut out = String::new();
     let mut err = String::new();

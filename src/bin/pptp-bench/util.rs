@@ -25,6 +25,17 @@ pub fn sleep_until(deadline: u64) {
     }
 }
 
+/// Waits for `child` to exit, until `deadline` (as [`now_ns`]); false if it is still running.
+pub fn wait_until(child: &mut std::process::Child, deadline: u64) -> bool {
+    while now_ns() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
 /// Pins `pid` (0: the caller) to one CPU. Best effort: a machine with one CPU runs
 /// everything on it, and the report says how many CPUs there were.
 pub fn pin(pid: u32, cpu: usize) {
