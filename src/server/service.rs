@@ -38,7 +38,6 @@ const GRE: Token = Token(1);
 const SIGNALS: Token = Token(2);
 /// Connection `i` uses tokens FIRST_CONN + 2i (control) and FIRST_CONN + 2i + 1 (pty).
 const FIRST_CONN: usize = 16;
-
 /// How long SIGTERM waits for clients to confirm and pppds to exit (poptop: 5 s per reply).
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// How late a timer may fire so that timers falling due close together share one wake:
