@@ -382,6 +382,15 @@ impl AsyncDecoder {
     /// Handles the byte after an [`ESCAPE`].
     #[inline]
     fn unescape(&mut self, b: u8, sink: &mut impl FnMut(Result<&[u8], FrameError>)) {
+        if self.discarding {
+            // The frame was already reported as too long: an abort only ends it, as the
+            // flag does when the discarding frame is scanned in a later read. Reporting
+            // Aborted here too would make the counters depend on where reads split.
+            if b == FLAG {
+                self.reset();
+            }
+            return;
+        }
         if b == FLAG {
             // RFC 1662 §4.3: an escape just before the closing flag aborts the frame.
             // The flag still closes it, so the next frame needs no opening flag of its own.

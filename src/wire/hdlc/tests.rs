@@ -317,6 +317,51 @@ fn too_long_frame_is_reported_once() {
     assert_eq!(d.buffer_capacity(), cap);
 }
 
+/// What the decoder reports must not depend on where the reads split the stream: an
+/// over-long frame ended by an abort (7D 7E) was once reported TooLong then Aborted in
+/// one read, and only TooLong across two.
+#[test]
+fn reports_do_not_depend_on_read_boundaries() {
+    let found_by_fuzzing = [
+        0x00, 0xc0, 0x21, 0x7d, 0x00, 0x08, 0x8c, 0x81, 0xd6, 0x82, 0xde, 0x00, 0x20, 0x7d, 0x28,
+        0x7d, 0x21, 0x7d, 0x24, 0xff, 0x02, 0x00, 0xf8, 0x73, 0x7e,
+    ];
+    // A run with no flag or escape in it, just over the limit.
+    let long: Vec<u8> = Lcg(5)
+        .bytes(MAX_FRAME_LEN + 300)
+        .into_iter()
+        .filter(|&b| b != FLAG && b != ESCAPE)
+        .take(MAX_FRAME_LEN + 3)
+        .collect();
+    let mut streams = vec![
+        [&long[..], &[ESCAPE, FLAG], &encode(&LCP_CONFREQ)].concat(),
+        [&long[..], &found_by_fuzzing].concat(),
+        [&long[..], &[ESCAPE], &found_by_fuzzing].concat(),
+    ];
+    let mut rng = Lcg(77);
+    for _ in 0..40 {
+        // Long runs dense in flags and escapes around the limit.
+        let len = MAX_FRAME_LEN - 50 + usize::from(rng.next_u8());
+        let mut s: Vec<u8> = rng.bytes(len).iter().map(|&b| b & 0x3f).collect();
+        for _ in 0..4 {
+            let at = usize::from(rng.next_u8()) * len / 256;
+            s[at] = if rng.next_u8() % 2 == 0 { ESCAPE } else { FLAG };
+        }
+        s.extend_from_slice(&[ESCAPE, FLAG]);
+        s.extend_from_slice(&encode(&LCP_CONFREQ));
+        streams.push(s);
+    }
+    for stream in &streams {
+        let whole = decode_chunks(&[stream]);
+        for at in (stream.len().saturating_sub(40)..stream.len()).chain([1, 2, 3, 4096]) {
+            let (a, b) = stream.split_at(at.min(stream.len()));
+            assert_eq!(decode_chunks(&[a, b]), whole, "split at {at}");
+        }
+        let pieces: Vec<&[u8]> = stream.chunks(3).collect();
+        assert_eq!(decode_chunks(&pieces), whole, "in 3-byte pieces");
+    }
+}
+
 #[test]
 fn garbage_never_panics_and_memory_stays_bounded() {
     let mut d = AsyncDecoder::new();
