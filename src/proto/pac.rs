@@ -7,13 +7,21 @@
 //!
 //! Differences from poptop, on purpose:
 //! - one call per control connection, as poptop, but a second request is refused (busy)
-//!   instead of tearing the first call down;
+//!   instead of tearing the first call down, and so is a new request while the previous
+//!   call's pppd has not exited yet (it still holds its address);
 //! - Call-Disconnect-Notify is sent when pppd exits and in answer to Call-Clear-Request
 //!   (poptop closed the TCP connection without one, "violating RFC", its TODO says);
 //! - the first message must come within `stimeout`, per connection, without holding up
 //!   other connections (poptop's manager blocked its accept loop meanwhile);
 //! - a server at its `connections` limit answers Start-Control-Connection-Request with a
-//!   refusal (general error, no-resource) instead of leaving the client unanswered.
+//!   refusal (general error, no-resource) instead of leaving the client unanswered;
+//! - a connection without a call does not linger: a client that places no call within
+//!   `stimeout` of the Start-Control-Connection-Reply, or keeps the connection
+//!   [`CALLESS_WAIT`] after its call ended or was refused, is stopped.
+//!
+//! Every state but an established connection carrying a call has a deadline of its own
+//! (and that one has the keepalive's), so no peer can hold a connection open by saying
+//! nothing or the wrong thing; once stopping, a connection accepts nothing new.
 //!
 //! Whether a call may be placed (a free address, the connection limit) is the event loop's
 //! decision: the machine reports [`PacEvent::CallRequested`] and waits for
@@ -32,8 +40,8 @@ use crate::wire::ctrl::{
     OutgoingCallReply, PROTOCOL_VERSION, StartCtrlConn,
 };
 
-/// How long, after the call ended, the client has to stop the control connection itself
-/// before the server does (clients normally do it at once).
+/// How long, after the call ended or was refused, the client has to stop the control
+/// connection itself before the server does (clients normally do it at once).
 pub const CALLESS_WAIT: Duration = Duration::from_secs(5);
 
 /// Result and error codes (RFC 2637 §2.2, §2.8, §2.10, §2.13, §2.16).
@@ -45,6 +53,7 @@ const OCRP_BUSY: u8 = 4;
 const ICRP_DO_NOT_ACCEPT: u8 = 3;
 const CDN_ADMIN_SHUTDOWN: u8 = 3;
 const CDN_REQUEST: u8 = 4;
+const ERROR_NOT_CONNECTED: u8 = 1;
 const ERROR_NO_RESOURCE: u8 = 4;
 const STOP_REASON_NONE: u8 = 1;
 const STOP_REASON_LOCAL_SHUTDOWN: u8 = 3;
@@ -58,7 +67,8 @@ pub struct PacConfig {
     pub idle_wait: Option<Duration>,
     /// Close when an Echo-Request is not answered within this (poptop: 60 s).
     pub max_echo_wait: Duration,
-    /// How long a new connection may take to send its first message (`stimeout`).
+    /// How long a new connection may take to send its first message (`stimeout`), and an
+    /// established one to place its call.
     pub first_message_wait: Duration,
     /// The host name we announce in SCCRP.
     pub host_name: String,
@@ -110,6 +120,12 @@ pub enum PacClosed {
     Refused,
     /// No Echo-Reply in time.
     NoEchoReply(Duration),
+    /// Established, but no call placed within `stimeout`.
+    NoCallRequest(Duration),
+    /// The server needed the slot for a newcomer and this connection had no call.
+    Shed,
+    /// A control message was started and its rest never came within `stimeout`.
+    IncompleteMessage(Duration),
 }
 
 impl fmt::Display for PacClosed {
@@ -133,6 +149,17 @@ impl fmt::Display for PacClosed {
             PacClosed::NoEchoReply(d) => {
                 write!(f, "no echo reply from the client within {}s", d.as_secs())
             }
+            PacClosed::NoCallRequest(d) => {
+                write!(f, "no call placed within {}s of the start", d.as_secs())
+            }
+            PacClosed::IncompleteMessage(d) => write!(
+                f,
+                "dropped connection: the rest of a control message did not come within {}s",
+                d.as_secs()
+            ),
+            PacClosed::Shed => f.write_str(
+                "closed to make room for a new client: the server was at its connection limit and this connection had no call",
+            ),
         }
     }
 }
@@ -202,6 +229,12 @@ pub struct PacConnection {
     call: Call,
     /// Answer SCCRQ with a refusal (connection limit reached).
     refusing: bool,
+    /// The event loop still holds an accepted call's pppd (and its address): from
+    /// [`accept_call`](Self::accept_call) until [`call_ended`](Self::call_ended). No new
+    /// call is placed meanwhile, so that no pppd is ever replaced before it was reaped.
+    pppd_held: bool,
+    /// Established and no call requested yet: the deadline is the call-request wait.
+    awaiting_first_call: bool,
     reason: Option<PacClosed>,
     deadline: Option<Instant>,
     keepalive: Keepalive,
@@ -219,6 +252,8 @@ impl PacConnection {
             state: State::WaitStart,
             call: Call::None,
             refusing,
+            pppd_held: false,
+            awaiting_first_call: false,
             reason: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -248,8 +283,16 @@ impl PacConnection {
         self.state == State::Closed
     }
 
-    /// Accepts the requested call under our Call ID `call_id` (unique on the server).
-    pub fn accept_call(&mut self, now: Instant, call_id: u16) {
+    /// True while a call is placed or being placed, or its pppd has not exited yet: such a
+    /// connection is never shed to make room for a newcomer.
+    pub fn has_call(&self) -> bool {
+        self.call != Call::None || self.pppd_held
+    }
+
+    /// Accepts the requested call under our Call ID `call_id` (unique on the server); the
+    /// event loop has started its pppd. False when there is no request to accept, and then
+    /// the loop must stop that pppd again.
+    pub fn accept_call(&mut self, now: Instant, call_id: u16) -> bool {
         let Call::Requested {
             peer_call_id,
             peer_window,
@@ -257,8 +300,12 @@ impl PacConnection {
             max_bps,
         } = self.call
         else {
-            return;
+            return false;
         };
+        if self.state != State::Established {
+            return false;
+        }
+        self.pppd_held = true;
         if incoming {
             self.send(ControlMessage::IncomingCallReply(IncomingCallReply {
                 call_id,
@@ -273,7 +320,7 @@ impl PacConnection {
                 peer_call_id,
             };
             self.deadline = Some(now + REPLY_WAIT);
-            return;
+            return true;
         }
         self.send(ControlMessage::OutgoingCallReply(OutgoingCallReply {
             call_id,
@@ -288,6 +335,7 @@ impl PacConnection {
             physical_channel_id: 0,
         }));
         self.call_up(call_id, peer_call_id, peer_window, false);
+        true
     }
 
     /// Refuses the requested call: no free address or no resources.
@@ -302,11 +350,16 @@ impl PacConnection {
         };
         self.call = Call::None;
         self.refuse(peer_call_id, incoming);
-        self.rearm_idle(now);
+        if self.state == State::Established {
+            // The client normally stops at once; it may not linger without a call.
+            self.deadline = Some(now + CALLESS_WAIT);
+        }
     }
 
-    /// pppd exited: disconnect the call and expect the client to stop the connection.
+    /// The call's pppd has exited and been reaped: disconnect the call if it is still up,
+    /// and expect the client to stop the connection. A new call may be placed from now on.
     pub fn call_ended(&mut self, now: Instant) {
+        self.pppd_held = false;
         match self.call {
             Call::Up {
                 call_id,
@@ -334,15 +387,37 @@ impl PacConnection {
         if self.state == State::WaitStart {
             return self.finish(PacClosed::Local);
         }
-        if let Call::Up {
-            call_id,
-            peer_call_id,
-            incoming,
-        } = self.call
-        {
-            self.end_call(call_id, peer_call_id, incoming, CallEnd::ControlClosed);
-        }
+        self.end_any_call(CallEnd::ControlClosed);
         self.stop(now, STOP_REASON_LOCAL_SHUTDOWN, PacClosed::Local);
+    }
+
+    /// True when [`shed`](Self::shed) would end the connection: not yet established, or
+    /// established without a call, and not already stopping.
+    pub fn is_sheddable(&self) -> bool {
+        match self.state {
+            State::WaitStart => true,
+            State::Established => !self.has_call(),
+            State::WaitStopReply | State::Closed => false,
+        }
+    }
+
+    /// The server needs this connection's slot for a newcomer (it has no call): stop it.
+    pub fn shed(&mut self, now: Instant) {
+        match self.state {
+            State::WaitStart => self.finish(PacClosed::Shed),
+            State::Established if !self.has_call() => {
+                self.stop(now, STOP_REASON_NONE, PacClosed::Shed)
+            }
+            _ => {}
+        }
+    }
+
+    /// The event loop drops the connection for `reason` (its input broke a rule the
+    /// machine does not see, such as a message left half-sent).
+    pub fn drop_connection(&mut self, reason: PacClosed) {
+        if self.state != State::Closed {
+            self.finish(reason);
+        }
     }
 
     /// TCP ended or failed.
@@ -364,6 +439,12 @@ impl PacConnection {
                 (State::Established, Call::WaitConnected { call_id, .. }) => {
                     self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
                     self.call_down(CallEnd::NotConnected);
+                    // The client may not linger without a call (its pppd is stopped).
+                    self.deadline = Some(now + CALLESS_WAIT);
+                }
+                (State::Established, Call::None) if self.awaiting_first_call => {
+                    let wait = self.config.first_message_wait;
+                    self.stop(now, STOP_REASON_NONE, PacClosed::NoCallRequest(wait))
                 }
                 // The client left the call-less connection open, or ignored our CCRQ.
                 (State::Established, _) => self.stop(now, STOP_REASON_NONE, PacClosed::Local),
@@ -379,14 +460,7 @@ impl PacConnection {
                 self.send(ControlMessage::EchoRequest { identifier })
             }
             Some(KeepaliveAction::Dead(wait)) => {
-                if let Call::Up {
-                    call_id,
-                    peer_call_id,
-                    incoming,
-                } = self.call
-                {
-                    self.end_call(call_id, peer_call_id, incoming, CallEnd::ControlClosed);
-                }
+                self.end_any_call(CallEnd::ControlClosed);
                 self.stop(now, STOP_REASON_NONE, PacClosed::NoEchoReply(wait));
             }
             None => {}
@@ -413,7 +487,7 @@ impl PacConnection {
                 Call::WaitConnected {
                     call_id,
                     peer_call_id,
-                } if c.peer_call_id == call_id => {
+                } if c.peer_call_id == call_id && self.state == State::Established => {
                     self.deadline = None;
                     self.call_up(call_id, peer_call_id, c.recv_window, true);
                 }
@@ -448,7 +522,9 @@ impl PacConnection {
                         self.call_down(CallEnd::DisconnectedByClient);
                     }
                     self.call = Call::None;
-                    self.deadline = Some(now + CALLESS_WAIT);
+                    if self.state == State::Established {
+                        self.deadline = Some(now + CALLESS_WAIT);
+                    }
                 }
                 _ => warn!(
                     "ctrl: call-disconnect-notify for unknown call id={} ignored",
@@ -533,6 +609,10 @@ impl PacConnection {
             None => {
                 self.state = State::Established;
                 self.rearm_idle(now);
+                // A client places its call right after the reply; one that does not is
+                // holding a slot that others need (issue: call-less connections).
+                self.awaiting_first_call = true;
+                self.deadline = Some(now + self.config.first_message_wait);
             }
         }
     }
@@ -544,6 +624,13 @@ impl PacConnection {
         incoming: bool,
         max_bps: u32,
     ) {
+        if self.state != State::Established {
+            // We have sent Stop-Control-Connection-Request: nothing new starts here.
+            warn!(
+                "call: refused a call on a stopping control connection peer_call_id={peer_call_id}"
+            );
+            return self.refuse_not_connected(peer_call_id, incoming);
+        }
         if self.call != Call::None {
             // One call per control connection; poptop replaced the live call instead.
             warn!(
@@ -551,6 +638,14 @@ impl PacConnection {
             );
             return self.refuse_busy(peer_call_id, incoming);
         }
+        if self.pppd_held {
+            // The previous call's pppd still runs (and holds its address) until it exits.
+            warn!(
+                "call: refused a call while the previous call's pppd is still exiting peer_call_id={peer_call_id}"
+            );
+            return self.refuse_busy(peer_call_id, incoming);
+        }
+        self.awaiting_first_call = false;
         self.call = Call::Requested {
             peer_call_id,
             peer_window,
@@ -577,6 +672,18 @@ impl PacConnection {
                 peer_call_id,
                 OCRP_GENERAL_ERROR,
                 ERROR_NO_RESOURCE,
+            )));
+        }
+    }
+
+    fn refuse_not_connected(&mut self, peer_call_id: u16, incoming: bool) {
+        if incoming {
+            self.refuse(peer_call_id, true);
+        } else {
+            self.send(ControlMessage::OutgoingCallReply(refused_ocrp(
+                peer_call_id,
+                OCRP_GENERAL_ERROR,
+                ERROR_NOT_CONNECTED,
             )));
         }
     }
@@ -619,6 +726,24 @@ impl PacConnection {
         }
     }
 
+    /// Ends whatever call there is, as the connection goes away under it.
+    fn end_any_call(&mut self, why: CallEnd) {
+        match self.call {
+            Call::Up {
+                call_id,
+                peer_call_id,
+                incoming,
+            } => self.end_call(call_id, peer_call_id, incoming, why),
+            Call::WaitConnected { call_id, .. } => {
+                self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+                self.call_down(why);
+            }
+            // Decided by the loop before anything else happens; nothing was started.
+            Call::Requested { .. } => self.call = Call::None,
+            Call::None | Call::Clearing { .. } => {}
+        }
+    }
+
     fn call_down(&mut self, why: CallEnd) {
         self.call = Call::None;
         self.events.push_back(PacEvent::CallDown(why));
@@ -651,6 +776,7 @@ impl PacConnection {
         if matches!(self.call, Call::Up { .. } | Call::WaitConnected { .. }) {
             self.call_down(CallEnd::ControlClosed);
         }
+        self.call = Call::None;
         self.state = State::Closed;
         self.deadline = None;
         self.keepalive.stop();
@@ -665,6 +791,22 @@ impl PacConnection {
 
     fn send(&mut self, msg: ControlMessage) {
         self.transmit.push_back(msg);
+    }
+
+    /// The machine's invariant: a connection that is not finished always has a deadline,
+    /// and one of its own (not only the keepalive's) unless it carries a call; the tests
+    /// check it after every step.
+    #[cfg(test)]
+    fn check_invariant(&self) -> Result<(), String> {
+        let carrying = self.state == State::Established && matches!(self.call, Call::Up { .. });
+        match self.state {
+            State::Closed => Ok(()),
+            _ if self.poll_timeout().is_none() => Err(format!("no deadline: {self:?}")),
+            _ if !carrying && self.deadline.is_none() => {
+                Err(format!("no deadline of its own: {self:?}"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -28,6 +28,10 @@ pub struct ServerStats {
     pub tx_failed: u64,
     /// Frames from pppd that did not decode.
     pub ppp_bad_frames: u64,
+    /// Connections without a call closed to make room for a newcomer at the limit.
+    pub shed: u64,
+    /// Connections accepted and closed at once because no file descriptor was left.
+    pub accept_no_fd: u64,
 }
 
 /// A call from the moment the server accepted it until its pppd has been reaped.

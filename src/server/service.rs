@@ -27,7 +27,7 @@ use super::config::ServerConfig;
 use super::pool::AddressPool;
 use super::pppd_args::{CallArgs, LOGWTMP_PLUGIN, pppd_args};
 use crate::proto::gre::GreConfig;
-use crate::proto::pac::{PacConfig, PacConnection, PacEvent};
+use crate::proto::pac::{PacClosed, PacConfig, PacConnection, PacEvent};
 use crate::sys::gre_socket::GreSocket;
 use crate::wire::ctrl::take_messages;
 use crate::wire::gre::GreHeader;
@@ -48,6 +48,8 @@ const TIMER_SLACK: Duration = Duration::from_millis(5);
 /// Keepalive, as poptop's IDLE_WAIT and MAX_ECHO_WAIT.
 const IDLE_WAIT: Duration = Duration::from_secs(60);
 const MAX_ECHO_WAIT: Duration = Duration::from_secs(60);
+/// How soon to look at the listener again when descriptors ran out and none was free.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// The token of connection `index`'s pty.
 fn pty_token(index: usize) -> Token {
@@ -86,8 +88,11 @@ pub type Loader = Box<dyn Fn() -> Result<(ServerConfig, Vec<String>), String>>;
 struct Conn {
     stream: TcpStream,
     client: Ipv4Addr,
+    accepted: Instant,
     pac: PacConnection,
     ctrl_in: Vec<u8>,
+    /// When the unread part of a message in `ctrl_in` began to wait for its rest.
+    partial_since: Option<Instant>,
     ctrl_out: Vec<u8>,
     call: Option<Call>,
     /// The deadline this connection last put in `Service::timers`, if still pending.
@@ -96,9 +101,13 @@ struct Conn {
 
 impl Conn {
     /// The earliest timer of the control connection and its call.
-    fn deadline(&self) -> Option<Instant> {
+    fn deadline(&self, stimeout: Duration) -> Option<Instant> {
         let call = self.call.as_ref().and_then(Call::poll_timeout);
-        [self.pac.poll_timeout(), call].into_iter().flatten().min()
+        let partial = self.partial_since.map(|t| t + stimeout);
+        [self.pac.poll_timeout(), call, partial]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 
@@ -127,6 +136,13 @@ pub struct Service {
     stats: ServerStats,
     buf: Vec<u8>,
     logwtmp_warned: bool,
+    /// A descriptor held back for the moment the process has none left: closed to accept
+    /// one pending connection and close it at once, so that the backlog keeps draining.
+    reserve_fd: Option<std::os::fd::OwnedFd>,
+    /// Out of descriptors was reported (once, until accepting works again).
+    fd_exhaustion_logged: bool,
+    /// When to try the listener again after running out of descriptors.
+    accept_retry: Option<Instant>,
 }
 
 impl Service {
@@ -157,6 +173,7 @@ impl Service {
             config.delegate,
         );
         warnings.iter().for_each(|w| warn!("{}", unprefixed(w)));
+        check_open_files_limit(pool.capacity());
         info!(
             "ctrl: listening on {addr}, calls={} delegate={}",
             pool.capacity(),
@@ -180,6 +197,9 @@ impl Service {
             stats: ServerStats::default(),
             buf: vec![0; 65536],
             logwtmp_warned: false,
+            reserve_fd: crate::sys::fd::reserve().ok(),
+            fd_exhaustion_logged: false,
+            accept_retry: None,
         })
     }
 
@@ -230,6 +250,10 @@ impl Service {
                     _ => {}
                 }
             }
+            if self.accept_retry.is_some_and(|t| Instant::now() >= t) {
+                self.accept_retry = None;
+                self.accept();
+            }
             self.on_timers(Instant::now(), &mut touched);
             touched.sort_unstable();
             touched.dedup();
@@ -242,7 +266,10 @@ impl Service {
 
     fn next_deadline(&self) -> Option<Instant> {
         let timer = self.timers.peek().map(|Reverse((d, _))| *d + TIMER_SLACK);
-        [timer, self.shutdown_deadline].into_iter().flatten().min()
+        [timer, self.shutdown_deadline, self.accept_retry]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Puts connection `index`'s deadline in the heap if it is earlier than the one there
@@ -251,7 +278,7 @@ impl Service {
         let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
-        if let Some(d) = conn.deadline()
+        if let Some(d) = conn.deadline(self.config.stimeout)
             && conn.scheduled.is_none_or(|s| d < s)
         {
             conn.scheduled = Some(d);
@@ -262,6 +289,9 @@ impl Service {
     // ---- accepting ----
 
     fn accept(&mut self) {
+        if self.reserve_fd.is_none() {
+            self.reserve_fd = crate::sys::fd::reserve().ok();
+        }
         loop {
             let Some(listener) = self.listener.as_ref() else {
                 return;
@@ -270,27 +300,70 @@ impl Service {
                 Ok(pair) => pair,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    // The listener is edge-triggered: returning without draining it would
+                    // never wake us for it again. Turn the next connection away instead.
+                    if !self.shed_one_connection() {
+                        return;
+                    }
+                    continue;
+                }
                 Err(e) => {
-                    // EMFILE and the like: the connection stays in the backlog; say why.
-                    warn!("ctrl: accept failed: {e}");
-                    return;
+                    // ECONNABORTED and the like concern one connection: go on with the next.
+                    debug!("ctrl: accept failed: {e}");
+                    continue;
                 }
             };
+            if self.fd_exhaustion_logged && self.reserve_fd.is_some() {
+                info!("ctrl: file descriptors available again; accepting connections");
+                self.fd_exhaustion_logged = false;
+            }
             let SocketAddr::V4(addr) = addr else { continue };
             let _ = stream.set_nodelay(true);
             self.add_conn(stream, *addr.ip());
         }
     }
 
+    /// Out of file descriptors: frees the reserve, accepts one pending connection and closes
+    /// it at once, then takes the reserve back. False when even that failed (the backlog
+    /// then waits for a descriptor to come free).
+    fn shed_one_connection(&mut self) -> bool {
+        if !self.fd_exhaustion_logged {
+            let limit = crate::sys::fd::open_files_limit();
+            error!(
+                "ctrl: out of file descriptors (limit={limit}); turning new connections away until some close. pptpd needs about 3 per call: raise LimitNOFILE in pptpd.service or lower connections"
+            );
+            self.fd_exhaustion_logged = true;
+        }
+        self.stats.accept_no_fd += 1;
+        self.reserve_fd = None;
+        // Accepted and closed at once: the descriptor must be free again before the
+        // reserve is taken back.
+        let accepted = self.listener.as_ref().map(|l| l.accept().is_ok());
+        self.reserve_fd = crate::sys::fd::reserve().ok();
+        let shed = accepted == Some(true) && self.reserve_fd.is_some();
+        if !shed {
+            // Nothing could be done now (no reserve yet): the listener is edge-triggered,
+            // so look at it again shortly rather than wait for an edge that never comes.
+            self.accept_retry = Some(Instant::now() + ACCEPT_RETRY);
+        }
+        shed
+    }
+
     fn add_conn(&mut self, mut stream: TcpStream, client: Ipv4Addr) {
+        // Bounded: beyond twice the call capacity a newcomer takes the place of the oldest
+        // connection without a call; when every connection carries one, it is refused at
+        // once with a proper reply. Silent or slow connections cannot lock clients out.
+        let limit = (2 * self.pool.capacity()).max(16);
+        let mut live = self.conns.iter().flatten().count();
+        if live >= limit && self.shed_oldest_callless() {
+            live -= 1;
+        }
+        let refusing = live >= limit;
         let index = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        // Bounded: beyond twice the call capacity a new connection is refused at once with
-        // a proper reply (silent or slow connections cannot exhaust the server).
-        let live = self.conns.iter().flatten().count();
-        let refusing = live >= (2 * self.pool.capacity()).max(16);
         let token = Token(FIRST_CONN + 2 * index);
         if let Err(e) = self.poll.registry().register(
             &mut stream,
@@ -302,16 +375,42 @@ impl Service {
             return;
         }
         info!("ctrl: connection from {client}");
+        let now = Instant::now();
         self.conns[index] = Some(Conn {
             stream,
             client,
-            pac: PacConnection::new(self.pac_config(), Instant::now(), refusing),
+            accepted: now,
+            pac: PacConnection::new(self.pac_config(), now, refusing),
             ctrl_in: Vec::new(),
+            partial_since: None,
             ctrl_out: Vec::new(),
             call: None,
             scheduled: None,
         });
         self.schedule(index);
+    }
+
+    /// Ends the oldest connection that has no call (to make room); false if there is none.
+    fn shed_oldest_callless(&mut self) -> bool {
+        let oldest = self
+            .conns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+            .filter(|(_, c)| c.pac.is_sheddable() && c.call.is_none())
+            .min_by_key(|(_, c)| c.accepted)
+            .map(|(i, _)| i);
+        let Some(index) = oldest else {
+            return false;
+        };
+        if let Some(conn) = self.conns[index].as_mut() {
+            conn.pac.shed(Instant::now());
+            self.stats.shed += 1;
+        }
+        self.settle(index);
+        // One still waiting for our stop's reply keeps its slot for at most TEARDOWN_WAIT
+        // and is not shed twice; the limit stays a bound.
+        true
     }
 
     fn pac_config(&self) -> PacConfig {
@@ -342,6 +441,13 @@ impl Service {
                     if !parse_ctrl(conn, now) {
                         conn.pac.connection_lost();
                         break;
+                    }
+                    // The rest of a started message has stimeout to come (it once waited
+                    // for the keepalive, two minutes).
+                    if conn.ctrl_in.is_empty() {
+                        conn.partial_since = None;
+                    } else {
+                        conn.partial_since.get_or_insert(now);
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -385,8 +491,17 @@ impl Service {
         match event {
             PacEvent::CallRequested { peer_call_id } => match self.start_call(index) {
                 Ok(call_id) => {
-                    if let Some(conn) = self.conns[index].as_mut() {
-                        conn.pac.accept_call(now, call_id);
+                    let Some(conn) = self.conns[index].as_mut() else {
+                        return;
+                    };
+                    if !conn.pac.accept_call(now, call_id) {
+                        // Cannot happen: the request was made in this settle. Should it,
+                        // the pppd just started must not outlive the call.
+                        if let Some(call) = conn.call.take() {
+                            self.gre_calls.remove(&(client, call.call_id));
+                            call.terminate_pppd();
+                            self.orphans.push(call);
+                        }
                     }
                 }
                 Err(why) => {
@@ -425,10 +540,13 @@ impl Service {
 
     /// Takes an address slot and a Call ID and starts pppd; the call is refused otherwise.
     fn start_call(&mut self, index: usize) -> Result<u16, String> {
-        let client = self.conns[index]
-            .as_ref()
-            .map(|c| c.client)
-            .ok_or("no connection")?;
+        let conn = self.conns[index].as_ref().ok_or("no connection")?;
+        if conn.call.is_some() {
+            // The machine places no call while one holds a pppd (issue 10, defect 1); this
+            // keeps a pppd from ever being replaced unreaped, whatever changes there.
+            return Err("the connection's previous call has not ended yet".into());
+        }
+        let client = conn.client;
         let slot = self
             .pool
             .acquire()
@@ -575,6 +693,12 @@ impl Service {
             }
             // Settled and scheduled again by the caller, due or not.
             touched.push(index);
+            let stimeout = self.config.stimeout;
+            if conn.partial_since.is_some_and(|t| now >= t + stimeout) {
+                conn.partial_since = None;
+                conn.pac
+                    .drop_connection(PacClosed::IncompleteMessage(stimeout));
+            }
             if conn.pac.poll_timeout().is_some_and(|d| now >= d) {
                 conn.pac.handle_timeout(now);
             }
@@ -665,6 +789,7 @@ impl Service {
                 pool_warnings
                     .iter()
                     .for_each(|w| warn!("{}", unprefixed(w)));
+                check_open_files_limit(pool.capacity());
                 self.pool.reconfigure(pool);
                 self.config = config;
                 info!("ctrl: configuration reloaded; live calls keep their settings");
@@ -710,10 +835,12 @@ impl Service {
     fn log_stats(&self) {
         let s = &self.stats;
         info!(
-            "gre: stats connections={} calls={} addresses_in_use={} rx_invalid={} rx_unknown_call={} rx_errors={} tx_failed={} ppp_bad_frames={}",
+            "gre: stats connections={} calls={} addresses_in_use={} shed={} accept_no_fd={} rx_invalid={} rx_unknown_call={} rx_errors={} tx_failed={} ppp_bad_frames={}",
             self.conns.iter().flatten().count(),
             self.gre_calls.len(),
             self.pool.in_use(),
+            s.shed,
+            s.accept_no_fd,
             s.rx_invalid,
             s.rx_unknown_call,
             s.rx_errors,
@@ -753,6 +880,19 @@ fn flush_ctrl(conn: &mut Conn) {
                 return;
             }
         }
+    }
+}
+
+/// Raises the open-files limit to what `calls` need (a control connection and a pty per
+/// call, as many call-less connections again, and a few of our own) and warns when the
+/// hard limit is lower: the server then turns newcomers away when descriptors run out.
+fn check_open_files_limit(calls: usize) {
+    let needed = 3 * (calls.max(8) as u64) + 32;
+    let limit = crate::sys::fd::raise_open_files_limit(needed);
+    if limit < needed {
+        warn!(
+            "ctrl: the open files limit ({limit}) is below what calls={calls} need ({needed}); raise LimitNOFILE in pptpd.service or lower connections"
+        );
     }
 }
 

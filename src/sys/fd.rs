@@ -44,6 +44,33 @@ pub fn is_writable(fd: impl AsFd) -> bool {
     }
 }
 
+/// A descriptor to hold in reserve (`/dev/null`), for the moment the process runs out:
+/// closing it makes room to accept a connection and turn it away.
+pub fn reserve() -> io::Result<std::os::fd::OwnedFd> {
+    Ok(std::fs::File::open("/dev/null")?.into())
+}
+
+/// The soft limit on open files (RLIMIT_NOFILE), for messages.
+pub fn open_files_limit() -> u64 {
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map(|(soft, _)| soft)
+        .unwrap_or(0)
+}
+
+/// Raises the soft limit on open files towards `wanted`, as far as the hard limit allows;
+/// returns the soft limit in force afterwards.
+pub fn raise_open_files_limit(wanted: u64) -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return 0;
+    };
+    let target = wanted.min(hard);
+    if target > soft && setrlimit(Resource::RLIMIT_NOFILE, target, hard).is_ok() {
+        return target;
+    }
+    soft
+}
+
 /// Borrows a descriptor that stays open for the life of the process (stdin, stdout, or a
 /// pty master the caller keeps), so that safe code can pass it around by number.
 pub fn borrow(fd: std::os::fd::RawFd) -> std::os::fd::BorrowedFd<'static> {

@@ -17,6 +17,9 @@ use nix::sys::socket::{MsgFlags, SockaddrIn, bind, connect, recv, send, setsocko
 use nix::sys::time::{TimeVal, TimeValLike};
 use nix::unistd::Pid;
 
+#[allow(dead_code)]
+pub mod pptpd;
+
 use pptp_rs::wire::ctrl::{
     CallDisconnectNotify, ControlMessage, OutgoingCallReply, OutgoingCallRequest, PROTOCOL_VERSION,
     StartCtrlConn, frame_len,

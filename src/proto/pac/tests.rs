@@ -527,3 +527,295 @@ fn refused_incoming_call() {
         [ControlMessage::IncomingCallReply(r)] if r.result_code == ICRP_DO_NOT_ACCEPT
     ));
 }
+
+// ==== a new call while the previous one's pppd is still exiting ====
+
+fn ccrq() -> ControlMessage {
+    ControlMessage::CallClearRequest {
+        call_id: CLIENT_CALL,
+    }
+}
+
+fn iccn(peer_call_id: u16) -> ControlMessage {
+    ControlMessage::IncomingCallConnected(IncomingCallConnected {
+        peer_call_id,
+        connect_speed: 0,
+        recv_window: 32,
+        transmit_delay: 0,
+        framing_type: 1,
+    })
+}
+
+/// A Call-Clear-Request and an Outgoing-Call-Request in one read: the new call must not
+/// be placed while the cleared call's pppd still runs (it once replaced that pppd, which
+/// was never reaped: zombies and lost addresses).
+#[test]
+fn redial_is_busy_until_the_previous_pppd_is_reaped() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    c.handle_message(now, ccrq());
+    c.handle_message(now, ocrq());
+    let replies = sent(&mut c);
+    assert!(
+        matches!(&replies[..], [ControlMessage::CallDisconnectNotify(_), ControlMessage::OutgoingCallReply(r)] if r.result_code == OCRP_BUSY),
+        "{replies:?}"
+    );
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallDown(CallEnd::ClearedByClient)]
+    );
+    assert!(c.has_call(), "pppd still held");
+    c.check_invariant().unwrap();
+    // pppd reaped: the next request is placed.
+    c.call_ended(now);
+    assert!(sent(&mut c).is_empty(), "nothing to disconnect any more");
+    c.handle_message(now, ocrq());
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallRequested {
+            peer_call_id: CLIENT_CALL
+        }]
+    );
+    assert!(c.accept_call(now, OUR_CALL + 1));
+}
+
+/// The incoming role: a second Incoming-Call-Request after the wait for
+/// Incoming-Call-Connected ran out waits for the first call's pppd too.
+#[test]
+fn second_icrq_after_iccn_timeout_waits_for_the_reap() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, icrq());
+    assert!(c.accept_call(now, OUR_CALL));
+    sent(&mut c);
+    events(&mut c);
+    let later = now + REPLY_WAIT;
+    c.handle_timeout(later);
+    assert_eq!(events(&mut c), [PacEvent::CallDown(CallEnd::NotConnected)]);
+    sent(&mut c);
+    c.handle_message(later, icrq());
+    assert!(
+        events(&mut c).is_empty(),
+        "no call placed while pppd is held"
+    );
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [ControlMessage::IncomingCallReply(r)] if r.result_code == ICRP_DO_NOT_ACCEPT
+    ));
+    c.check_invariant().unwrap();
+    c.call_ended(later);
+    c.handle_message(later, icrq());
+    assert_eq!(events(&mut c).len(), 1);
+}
+
+// ==== stopping: nothing new, always a deadline ====
+
+/// After our Stop-Control-Connection-Request, a call request is refused and the stop's
+/// deadline stays (a call was once accepted there, and the connection never ended).
+#[test]
+fn stopping_connection_refuses_calls_and_keeps_its_deadline() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.shutdown(now);
+    sent(&mut c);
+    let deadline = c.poll_timeout();
+    assert!(deadline.is_some());
+    c.handle_message(now, ocrq());
+    c.handle_message(now, icrq());
+    assert!(
+        events(&mut c).is_empty(),
+        "no call requested while stopping"
+    );
+    match &sent(&mut c)[..] {
+        [
+            ControlMessage::OutgoingCallReply(o),
+            ControlMessage::IncomingCallReply(i),
+        ] => {
+            assert_eq!((o.result_code, o.error_code), (OCRP_GENERAL_ERROR, 1));
+            assert_eq!(i.result_code, ICRP_DO_NOT_ACCEPT);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.poll_timeout(), deadline);
+    c.check_invariant().unwrap();
+    c.handle_timeout(deadline.unwrap());
+    assert_eq!(events(&mut c), [PacEvent::Closed(PacClosed::Local)]);
+}
+
+/// Shutdown while an incoming call waits for Incoming-Call-Connected: the call is
+/// disconnected, and a late ICCN neither brings it up nor clears the deadline.
+#[test]
+fn iccn_after_shutdown_is_ignored() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, icrq());
+    c.accept_call(now, OUR_CALL);
+    sent(&mut c);
+    events(&mut c);
+    c.shutdown(now);
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [
+            ControlMessage::CallDisconnectNotify(_),
+            ControlMessage::StopCtrlConnRequest { reason: 3 }
+        ]
+    ));
+    assert_eq!(events(&mut c), [PacEvent::CallDown(CallEnd::ControlClosed)]);
+    c.handle_message(now, iccn(OUR_CALL));
+    assert!(
+        events(&mut c).is_empty(),
+        "a call came up on a stopping connection"
+    );
+    assert!(c.poll_timeout().is_some());
+    c.check_invariant().unwrap();
+}
+
+// ==== connections without a call ====
+
+#[test]
+fn established_connection_without_a_call_is_stopped_after_stimeout() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, ControlMessage::EchoRequest { identifier: 1 });
+    sent(&mut c);
+    c.handle_timeout(now + STIMEOUT - Duration::from_millis(1));
+    assert!(sent(&mut c).is_empty());
+    c.handle_timeout(now + STIMEOUT);
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::StopCtrlConnRequest { reason: 1 }]
+    );
+    c.handle_timeout(now + STIMEOUT + TEARDOWN_WAIT);
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::Closed(PacClosed::NoCallRequest(STIMEOUT))]
+    );
+}
+
+#[test]
+fn refused_call_leaves_the_client_callless_wait_to_stop() {
+    let now = Instant::now();
+    let mut c = established(now);
+    c.handle_message(now, ocrq());
+    events(&mut c);
+    c.refuse_call(now);
+    sent(&mut c);
+    c.check_invariant().unwrap();
+    c.handle_timeout(now + CALLESS_WAIT);
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::StopCtrlConnRequest { reason: 1 }]
+    );
+}
+
+#[test]
+fn shedding_stops_only_connections_without_a_call() {
+    let now = Instant::now();
+    let mut fresh = PacConnection::new(config(), now, false);
+    fresh.shed(now);
+    assert_eq!(events(&mut fresh), [PacEvent::Closed(PacClosed::Shed)]);
+
+    let mut idle = established(now);
+    idle.shed(now);
+    assert_eq!(
+        sent(&mut idle),
+        [ControlMessage::StopCtrlConnRequest { reason: 1 }]
+    );
+    idle.handle_message(now, stop_reply());
+    assert_eq!(events(&mut idle), [PacEvent::Closed(PacClosed::Shed)]);
+
+    let mut busy = with_call(now);
+    busy.shed(now);
+    assert!(sent(&mut busy).is_empty());
+    assert!(events(&mut busy).is_empty());
+}
+
+// ==== the invariant, on random conversations ====
+
+/// Drives the machine with random messages, timeouts and loop decisions, playing the event
+/// loop's part as the server does (a pppd per accepted call, reaped some time after the
+/// call went down), and checks after every step: a deadline unless finished, and never a
+/// call requested while a pppd is held.
+#[test]
+fn random_conversations_keep_the_invariant() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..3000 {
+        let start = Instant::now();
+        let mut now = start;
+        let mut c = PacConnection::new(config(), now, rand(8) == 0);
+        let mut pppd: Option<Instant> = None; // held, reaped at this time
+        let mut next_id = 1u16;
+        for _ in 0..60 {
+            match rand(10) {
+                0..=5 => {
+                    let id = [CLIENT_CALL, OUR_CALL, 0, 7][rand(4) as usize];
+                    let msg = match rand(12) {
+                        0 => sccrq(PROTOCOL_VERSION),
+                        1 => ocrq(),
+                        2 => icrq(),
+                        3 => iccn(id),
+                        4 => ControlMessage::CallClearRequest { call_id: id },
+                        5 => ControlMessage::CallDisconnectNotify(CallDisconnectNotify {
+                            call_id: id,
+                            result_code: 4,
+                            error_code: 0,
+                            cause_code: 0,
+                            call_statistics: String::new(),
+                        }),
+                        6 => ControlMessage::EchoRequest { identifier: 1 },
+                        7 => ControlMessage::EchoReply {
+                            identifier: rand(3) as u32,
+                            result_code: 1,
+                            error_code: 0,
+                        },
+                        8 => ControlMessage::StopCtrlConnRequest { reason: 1 },
+                        9 => stop_reply(),
+                        10 => sccrq(0x0200),
+                        _ => ocrq(),
+                    };
+                    c.handle_message(now, msg);
+                }
+                6 | 7 => {
+                    now += Duration::from_millis(rand(130_000));
+                    if pppd.is_some_and(|t| now >= t) {
+                        pppd = None;
+                        c.call_ended(now);
+                    }
+                    c.handle_timeout(now);
+                }
+                8 => c.shutdown(now),
+                _ => c.shed(now),
+            }
+            sent(&mut c);
+            for event in events(&mut c) {
+                match event {
+                    PacEvent::CallRequested { .. } => {
+                        assert!(pppd.is_none(), "a call requested while a pppd is held");
+                        if rand(3) == 0 {
+                            c.refuse_call(now);
+                        } else if c.accept_call(now, next_id) {
+                            next_id += 1;
+                            pppd = Some(Instant::now() + Duration::from_secs(3600));
+                        }
+                    }
+                    PacEvent::CallDown(_) => {
+                        if let Some(t) = pppd.as_mut() {
+                            *t = now + Duration::from_millis(rand(4000));
+                        }
+                    }
+                    PacEvent::CallUp { .. } => assert!(pppd.is_some(), "up without pppd"),
+                    PacEvent::Closed(_) => assert!(c.is_closed()),
+                }
+            }
+            if let Err(e) = c.check_invariant() {
+                panic!("after {:?}: {e}", now - start);
+            }
+        }
+    }
+}

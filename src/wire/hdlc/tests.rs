@@ -345,7 +345,7 @@ fn reports_do_not_depend_on_read_boundaries() {
         let mut s: Vec<u8> = rng.bytes(len).iter().map(|&b| b & 0x3f).collect();
         for _ in 0..4 {
             let at = usize::from(rng.next_u8()) * len / 256;
-            s[at] = if rng.next_u8() % 2 == 0 { ESCAPE } else { FLAG };
+            s[at] = if rng.next_u8() & 1 == 0 { ESCAPE } else { FLAG };
         }
         s.extend_from_slice(&[ESCAPE, FLAG]);
         s.extend_from_slice(&encode(&LCP_CONFREQ));
