@@ -31,10 +31,14 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use log::{debug, warn};
+use log::warn;
 
-use crate::proto::keepalive::{Keepalive, KeepaliveAction, echo_reply};
-use crate::proto::pns::{RECV_WINDOW, REPLY_WAIT, TEARDOWN_WAIT};
+use crate::proto::control::{CloseReasons, ControlCore, REPLY_WAIT};
+use crate::proto::pns::RECV_WINDOW;
+use crate::wire::ctrl::codes::{
+    DisconnectResult, GeneralError, IncomingResult, OutgoingResult, StartResult, StopReason,
+    bearer, framing,
+};
 use crate::wire::ctrl::{
     CallDisconnectNotify, ControlMessage, IncomingCallReply, IncomingCallRequest,
     OutgoingCallReply, PROTOCOL_VERSION, StartCtrlConn,
@@ -43,22 +47,6 @@ use crate::wire::ctrl::{
 /// How long, after the call ended or was refused, the client has to stop the control
 /// connection itself before the server does (clients normally do it at once).
 pub const CALLESS_WAIT: Duration = Duration::from_secs(5);
-
-/// Result and error codes (RFC 2637 §2.2, §2.8, §2.10, §2.13, §2.16).
-const RESULT_OK: u8 = 1;
-const SCCRP_GENERAL_ERROR: u8 = 2;
-const SCCRP_VERSION_NOT_SUPPORTED: u8 = 5;
-const OCRP_GENERAL_ERROR: u8 = 2;
-const OCRP_BUSY: u8 = 4;
-const ICRP_DO_NOT_ACCEPT: u8 = 3;
-const CDN_ADMIN_SHUTDOWN: u8 = 3;
-const CDN_REQUEST: u8 = 4;
-const ERROR_NOT_CONNECTED: u8 = 1;
-const ERROR_NO_RESOURCE: u8 = 4;
-const STOP_REASON_NONE: u8 = 1;
-const STOP_REASON_LOCAL_SHUTDOWN: u8 = 3;
-const FRAMING_ASYNC: u32 = 1;
-const BEARER_ANY: u32 = 3;
 
 /// Settings for every control connection of the server.
 #[derive(Debug, Clone)]
@@ -187,12 +175,21 @@ pub enum PacEvent {
     Closed(PacClosed),
 }
 
+impl CloseReasons for PacClosed {
+    fn peer_stopped(reason: u8) -> Self {
+        PacClosed::ClientStopped(reason)
+    }
+    fn no_echo_reply(wait: Duration) -> Self {
+        PacClosed::NoEchoReply(wait)
+    }
+}
+
+/// Where the connection stands while it is open (the core knows when it is stopping or
+/// finished).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+enum Step {
     WaitStart,
     Established,
-    WaitStopReply,
-    Closed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +222,8 @@ enum Call {
 #[derive(Debug)]
 pub struct PacConnection {
     config: PacConfig,
-    state: State,
+    core: ControlCore<PacClosed>,
+    step: Step,
     call: Call,
     /// Answer SCCRQ with a refusal (connection limit reached).
     refusing: bool,
@@ -235,10 +233,9 @@ pub struct PacConnection {
     pppd_held: bool,
     /// Established and no call requested yet: the deadline is the call-request wait.
     awaiting_first_call: bool,
-    reason: Option<PacClosed>,
+    /// The wait of the current step: the first message, the call request, ICCN, or the
+    /// client's own stop after its call ended.
     deadline: Option<Instant>,
-    keepalive: Keepalive,
-    transmit: VecDeque<ControlMessage>,
     events: VecDeque<PacEvent>,
 }
 
@@ -247,22 +244,20 @@ impl PacConnection {
     pub fn new(config: PacConfig, now: Instant, refusing: bool) -> Self {
         PacConnection {
             deadline: Some(now + config.first_message_wait),
-            keepalive: Keepalive::new(config.idle_wait, config.max_echo_wait),
+            core: ControlCore::new(config.idle_wait, config.max_echo_wait),
             config,
-            state: State::WaitStart,
+            step: Step::WaitStart,
             call: Call::None,
             refusing,
             pppd_held: false,
             awaiting_first_call: false,
-            reason: None,
-            transmit: VecDeque::new(),
             events: VecDeque::new(),
         }
     }
 
     /// The next message to write to the TCP stream.
     pub fn poll_transmit(&mut self) -> Option<ControlMessage> {
-        self.transmit.pop_front()
+        self.core.poll_transmit()
     }
 
     /// The next event for the event loop.
@@ -272,21 +267,23 @@ impl PacConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.deadline, self.keepalive.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        let own = self.deadline.filter(|_| self.core.is_open());
+        [own, self.core.poll_timeout()].into_iter().flatten().min()
     }
 
     /// True once the connection is finished.
     pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
+        self.core.is_closed()
     }
 
     /// True while a call is placed or being placed, or its pppd has not exited yet: such a
     /// connection is never shed to make room for a newcomer.
     pub fn has_call(&self) -> bool {
         self.call != Call::None || self.pppd_held
+    }
+
+    fn established(&self) -> bool {
+        self.core.is_open() && self.step == Step::Established
     }
 
     /// Accepts the requested call under our Call ID `call_id` (unique on the server); the
@@ -302,19 +299,20 @@ impl PacConnection {
         else {
             return false;
         };
-        if self.state != State::Established {
+        if !self.established() {
             return false;
         }
         self.pppd_held = true;
         if incoming {
-            self.send(ControlMessage::IncomingCallReply(IncomingCallReply {
-                call_id,
-                peer_call_id,
-                result_code: RESULT_OK,
-                error_code: 0,
-                recv_window: RECV_WINDOW,
-                transmit_delay: 0,
-            }));
+            self.core
+                .send(ControlMessage::IncomingCallReply(IncomingCallReply {
+                    call_id,
+                    peer_call_id,
+                    result_code: IncomingResult::Connect.code(),
+                    error_code: 0,
+                    recv_window: RECV_WINDOW,
+                    transmit_delay: 0,
+                }));
             self.call = Call::WaitConnected {
                 call_id,
                 peer_call_id,
@@ -322,18 +320,19 @@ impl PacConnection {
             self.deadline = Some(now + REPLY_WAIT);
             return true;
         }
-        self.send(ControlMessage::OutgoingCallReply(OutgoingCallReply {
-            call_id,
-            peer_call_id,
-            result_code: RESULT_OK,
-            error_code: 0,
-            cause_code: 0,
-            // The client's own maximum, as poptop reports it: there is no real line.
-            connect_speed: max_bps,
-            recv_window: RECV_WINDOW,
-            processing_delay: 0,
-            physical_channel_id: 0,
-        }));
+        self.core
+            .send(ControlMessage::OutgoingCallReply(OutgoingCallReply {
+                call_id,
+                peer_call_id,
+                result_code: OutgoingResult::Connected.code(),
+                error_code: 0,
+                cause_code: 0,
+                // The client's own maximum, as poptop reports it: there is no real line.
+                connect_speed: max_bps,
+                recv_window: RECV_WINDOW,
+                processing_delay: 0,
+                physical_channel_id: 0,
+            }));
         self.call_up(call_id, peer_call_id, peer_window, false);
         true
     }
@@ -349,8 +348,8 @@ impl PacConnection {
             return;
         };
         self.call = Call::None;
-        self.refuse(peer_call_id, incoming);
-        if self.state == State::Established {
+        self.refuse(peer_call_id, incoming, GeneralError::NoResource);
+        if self.established() {
             // The client normally stops at once; it may not linger without a call.
             self.deadline = Some(now + CALLESS_WAIT);
         }
@@ -367,12 +366,12 @@ impl PacConnection {
                 incoming,
             } => {
                 self.end_call(call_id, peer_call_id, incoming, CallEnd::PppdExited);
-                if self.state == State::Established {
+                if self.established() {
                     self.deadline = Some(now + CALLESS_WAIT);
                 }
             }
             Call::WaitConnected { call_id, .. } => {
-                self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+                self.send_cdn(call_id, DisconnectResult::AdminShutdown);
                 self.call_down(CallEnd::PppdExited);
             }
             _ => {}
@@ -381,101 +380,90 @@ impl PacConnection {
 
     /// The server is stopping: disconnect the call, stop the connection.
     pub fn shutdown(&mut self, now: Instant) {
-        if matches!(self.state, State::WaitStopReply | State::Closed) {
+        if !self.core.is_open() {
             return;
         }
-        if self.state == State::WaitStart {
+        if self.step == Step::WaitStart {
             return self.finish(PacClosed::Local);
         }
         self.end_any_call(CallEnd::ControlClosed);
-        self.stop(now, STOP_REASON_LOCAL_SHUTDOWN, PacClosed::Local);
+        self.core
+            .stop(now, StopReason::LocalShutdown, PacClosed::Local);
     }
 
     /// True when [`shed`](Self::shed) would end the connection: not yet established, or
     /// established without a call, and not already stopping.
     pub fn is_sheddable(&self) -> bool {
-        match self.state {
-            State::WaitStart => true,
-            State::Established => !self.has_call(),
-            State::WaitStopReply | State::Closed => false,
-        }
+        self.core.is_open() && (self.step == Step::WaitStart || !self.has_call())
     }
 
     /// The server needs this connection's slot for a newcomer (it has no call): stop it.
     pub fn shed(&mut self, now: Instant) {
-        match self.state {
-            State::WaitStart => self.finish(PacClosed::Shed),
-            State::Established if !self.has_call() => {
-                self.stop(now, STOP_REASON_NONE, PacClosed::Shed)
-            }
-            _ => {}
+        if !self.is_sheddable() {
+            return;
+        }
+        match self.step {
+            Step::WaitStart => self.finish(PacClosed::Shed),
+            Step::Established => self.core.stop(now, StopReason::None, PacClosed::Shed),
         }
     }
 
     /// The event loop drops the connection for `reason` (its input broke a rule the
     /// machine does not see, such as a message left half-sent).
     pub fn drop_connection(&mut self, reason: PacClosed) {
-        if self.state != State::Closed {
-            self.finish(reason);
-        }
+        self.finish(reason);
     }
 
     /// TCP ended or failed.
     pub fn connection_lost(&mut self) {
-        if self.state != State::Closed {
-            let reason = self.reason.take().unwrap_or(PacClosed::ConnectionLost);
-            self.finish(reason);
-        }
+        self.finish(PacClosed::ConnectionLost);
     }
 
     /// Handles expired deadlines.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.deadline.is_some_and(|d| now >= d) {
+        if self.core.is_open() && self.deadline.is_some_and(|d| now >= d) {
             self.deadline = None;
-            match (self.state, self.call) {
-                (State::WaitStart, _) => self.finish(PacClosed::FirstMessageTimeout(
+            match (self.step, self.call) {
+                (Step::WaitStart, _) => self.finish(PacClosed::FirstMessageTimeout(
                     self.config.first_message_wait,
                 )),
-                (State::Established, Call::WaitConnected { call_id, .. }) => {
-                    self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+                (Step::Established, Call::WaitConnected { call_id, .. }) => {
+                    self.send_cdn(call_id, DisconnectResult::AdminShutdown);
                     self.call_down(CallEnd::NotConnected);
                     // The client may not linger without a call (its pppd is stopped).
                     self.deadline = Some(now + CALLESS_WAIT);
                 }
-                (State::Established, Call::None) if self.awaiting_first_call => {
+                (Step::Established, Call::None) if self.awaiting_first_call => {
                     let wait = self.config.first_message_wait;
-                    self.stop(now, STOP_REASON_NONE, PacClosed::NoCallRequest(wait))
+                    self.core
+                        .stop(now, StopReason::None, PacClosed::NoCallRequest(wait))
                 }
                 // The client left the call-less connection open, or ignored our CCRQ.
-                (State::Established, _) => self.stop(now, STOP_REASON_NONE, PacClosed::Local),
-                (State::WaitStopReply, _) => self.finish_with_saved_reason(),
-                (State::Closed, _) => {}
+                (Step::Established, _) => self.core.stop(now, StopReason::None, PacClosed::Local),
             }
         }
-        match self
-            .keepalive
-            .handle_timeout(now, self.state == State::Established)
+        if let Some(wait) = self
+            .core
+            .handle_timeout(now, self.step == Step::Established)
         {
-            Some(KeepaliveAction::SendEcho(identifier)) => {
-                self.send(ControlMessage::EchoRequest { identifier })
-            }
-            Some(KeepaliveAction::Dead(wait)) => {
-                self.end_any_call(CallEnd::ControlClosed);
-                self.stop(now, STOP_REASON_NONE, PacClosed::NoEchoReply(wait));
-            }
-            None => {}
+            self.end_any_call(CallEnd::ControlClosed);
+            self.core
+                .stop(now, StopReason::None, PacClosed::NoEchoReply(wait));
         }
+        self.report_finished();
     }
 
     /// Handles one whole control message from the client.
     pub fn handle_message(&mut self, now: Instant, msg: ControlMessage) {
-        if self.state == State::Closed {
-            return;
+        if self.core.is_open() && self.step == Step::WaitStart {
+            self.on_first_message(now, msg);
+        } else if let Some(msg) = self.core.handle_common(now, msg) {
+            self.handle_role_message(now, msg);
         }
-        self.rearm_idle(now);
-        if self.state == State::WaitStart {
-            return self.on_first_message(now, msg);
-        }
+        self.report_finished();
+    }
+
+    fn handle_role_message(&mut self, now: Instant, msg: ControlMessage) {
         match msg {
             ControlMessage::OutgoingCallRequest(r) => {
                 self.on_call_request(r.call_id, r.recv_window, false, r.maximum_bps)
@@ -487,7 +475,7 @@ impl PacConnection {
                 Call::WaitConnected {
                     call_id,
                     peer_call_id,
-                } if c.peer_call_id == call_id && self.state == State::Established => {
+                } if c.peer_call_id == call_id && self.established() => {
                     self.deadline = None;
                     self.call_up(call_id, peer_call_id, c.recv_window, true);
                 }
@@ -502,7 +490,7 @@ impl PacConnection {
                     peer_call_id,
                     incoming: false,
                 } if call_id == peer_call_id => {
-                    self.send_cdn(ours, CDN_REQUEST);
+                    self.send_cdn(ours, DisconnectResult::Request);
                     self.call_down(CallEnd::ClearedByClient);
                     self.deadline = Some(now + CALLESS_WAIT);
                 }
@@ -517,12 +505,11 @@ impl PacConnection {
                 | Call::Clearing { peer_call_id }
                     if n.call_id == peer_call_id =>
                 {
-                    let clearing = matches!(self.call, Call::Clearing { .. });
-                    if !clearing {
+                    if !matches!(self.call, Call::Clearing { .. }) {
                         self.call_down(CallEnd::DisconnectedByClient);
                     }
                     self.call = Call::None;
-                    if self.state == State::Established {
+                    if self.established() {
                         self.deadline = Some(now + CALLESS_WAIT);
                     }
                 }
@@ -531,43 +518,6 @@ impl PacConnection {
                     n.call_id
                 ),
             },
-            ControlMessage::EchoRequest { identifier } => self.send(echo_reply(identifier)),
-            ControlMessage::EchoReply { identifier, .. } => {
-                if !self.keepalive.on_reply(identifier) {
-                    debug!("ctrl: unexpected echo-reply id={identifier}");
-                }
-            }
-            ControlMessage::StopCtrlConnRequest { reason } => {
-                // The RFC has the PNS clear its calls first; a client that did not is
-                // answered anyway, and its call ends with the connection (in finish).
-                self.send(ControlMessage::StopCtrlConnReply {
-                    result_code: RESULT_OK,
-                    error_code: 0,
-                });
-                let reason = self
-                    .reason
-                    .take()
-                    .unwrap_or(PacClosed::ClientStopped(reason));
-                self.finish(reason);
-            }
-            ControlMessage::StopCtrlConnReply { .. } => {
-                if self.state == State::WaitStopReply {
-                    self.finish_with_saved_reason();
-                }
-            }
-            ControlMessage::SetLinkInfo(s) => debug!(
-                "ctrl: set-link-info send_accm={:#x} recv_accm={:#x} ignored: pppd negotiates the ACCM",
-                s.send_accm, s.recv_accm
-            ),
-            ControlMessage::WanErrorNotify(w) => warn!(
-                "ctrl: wan-error-notify crc={} framing={} hw_overruns={} buf_overruns={} timeouts={} alignment={}",
-                w.crc_errors,
-                w.framing_errors,
-                w.hardware_overruns,
-                w.buffer_overruns,
-                w.timeout_errors,
-                w.alignment_errors
-            ),
             other => warn!("ctrl: unexpected {} ignored", other.message_type()),
         }
     }
@@ -579,38 +529,39 @@ impl PacConnection {
         };
         let (result, error, closed) = if request.protocol_version != PROTOCOL_VERSION {
             (
-                SCCRP_VERSION_NOT_SUPPORTED,
-                0,
+                StartResult::VersionNotSupported,
+                GeneralError::None,
                 Some(PacClosed::BadVersion(request.protocol_version)),
             )
         } else if self.refusing {
             (
-                SCCRP_GENERAL_ERROR,
-                ERROR_NO_RESOURCE,
+                StartResult::GeneralError,
+                GeneralError::NoResource,
                 Some(PacClosed::Refused),
             )
         } else {
-            (RESULT_OK, 0, None)
+            (StartResult::Success, GeneralError::None, None)
         };
-        self.send(ControlMessage::StartCtrlConnReply(StartCtrlConn {
-            protocol_version: PROTOCOL_VERSION,
-            result_code: result,
-            error_code: error,
-            framing_capabilities: FRAMING_ASYNC,
-            bearer_capabilities: BEARER_ANY,
-            // One call per control connection.
-            maximum_channels: 1,
-            firmware_revision: 1,
-            host_name: self.config.host_name.clone(),
-            vendor: "pptp-rs".into(),
-        }));
+        self.core
+            .send(ControlMessage::StartCtrlConnReply(StartCtrlConn {
+                protocol_version: PROTOCOL_VERSION,
+                result_code: result.code(),
+                error_code: error.code(),
+                framing_capabilities: framing::ASYNC,
+                bearer_capabilities: bearer::ANY,
+                // One call per control connection.
+                maximum_channels: 1,
+                firmware_revision: 1,
+                host_name: self.config.host_name.clone(),
+                vendor: "pptp-rs".into(),
+            }));
         match closed {
             Some(reason) => self.finish(reason),
             None => {
-                self.state = State::Established;
-                self.rearm_idle(now);
+                self.step = Step::Established;
+                self.core.rearm_idle(now);
                 // A client places its call right after the reply; one that does not is
-                // holding a slot that others need (issue: call-less connections).
+                // holding a slot that others need.
                 self.awaiting_first_call = true;
                 self.deadline = Some(now + self.config.first_message_wait);
             }
@@ -624,25 +575,22 @@ impl PacConnection {
         incoming: bool,
         max_bps: u32,
     ) {
-        if self.state != State::Established {
+        if !self.established() {
             // We have sent Stop-Control-Connection-Request: nothing new starts here.
             warn!(
                 "call: refused a call on a stopping control connection peer_call_id={peer_call_id}"
             );
-            return self.refuse_not_connected(peer_call_id, incoming);
+            return self.refuse(peer_call_id, incoming, GeneralError::NotConnected);
         }
-        if self.call != Call::None {
-            // One call per control connection; poptop replaced the live call instead.
-            warn!(
-                "call: refused a second call on one control connection peer_call_id={peer_call_id}"
-            );
-            return self.refuse_busy(peer_call_id, incoming);
-        }
-        if self.pppd_held {
-            // The previous call's pppd still runs (and holds its address) until it exits.
-            warn!(
-                "call: refused a call while the previous call's pppd is still exiting peer_call_id={peer_call_id}"
-            );
+        if self.call != Call::None || self.pppd_held {
+            // One call per control connection (poptop replaced the live call instead), and
+            // the previous call's pppd still holds its address until it has exited.
+            let why = if self.call != Call::None {
+                "a second call on one control connection"
+            } else {
+                "a call while the previous call's pppd is still exiting"
+            };
+            warn!("call: refused {why} peer_call_id={peer_call_id}");
             return self.refuse_busy(peer_call_id, incoming);
         }
         self.awaiting_first_call = false;
@@ -657,46 +605,38 @@ impl PacConnection {
             .push_back(PacEvent::CallRequested { peer_call_id });
     }
 
-    fn refuse(&mut self, peer_call_id: u16, incoming: bool) {
+    /// Refuses a call request with a general error naming `error`.
+    fn refuse(&mut self, peer_call_id: u16, incoming: bool, error: GeneralError) {
         if incoming {
-            self.send(ControlMessage::IncomingCallReply(IncomingCallReply {
-                call_id: 0,
-                peer_call_id,
-                result_code: ICRP_DO_NOT_ACCEPT,
-                error_code: ERROR_NO_RESOURCE,
-                recv_window: 0,
-                transmit_delay: 0,
-            }));
+            self.core
+                .send(ControlMessage::IncomingCallReply(IncomingCallReply {
+                    call_id: 0,
+                    peer_call_id,
+                    result_code: IncomingResult::DoNotAccept.code(),
+                    error_code: error.code(),
+                    recv_window: 0,
+                    transmit_delay: 0,
+                }));
         } else {
-            self.send(ControlMessage::OutgoingCallReply(refused_ocrp(
-                peer_call_id,
-                OCRP_GENERAL_ERROR,
-                ERROR_NO_RESOURCE,
-            )));
-        }
-    }
-
-    fn refuse_not_connected(&mut self, peer_call_id: u16, incoming: bool) {
-        if incoming {
-            self.refuse(peer_call_id, true);
-        } else {
-            self.send(ControlMessage::OutgoingCallReply(refused_ocrp(
-                peer_call_id,
-                OCRP_GENERAL_ERROR,
-                ERROR_NOT_CONNECTED,
-            )));
+            self.core
+                .send(ControlMessage::OutgoingCallReply(refused_ocrp(
+                    peer_call_id,
+                    OutgoingResult::GeneralError,
+                    error,
+                )));
         }
     }
 
     fn refuse_busy(&mut self, peer_call_id: u16, incoming: bool) {
         if incoming {
-            self.refuse(peer_call_id, true);
+            self.refuse(peer_call_id, true, GeneralError::NoResource);
         } else {
-            self.send(ControlMessage::OutgoingCallReply(refused_ocrp(
-                peer_call_id,
-                OCRP_BUSY,
-                0,
-            )));
+            self.core
+                .send(ControlMessage::OutgoingCallReply(refused_ocrp(
+                    peer_call_id,
+                    OutgoingResult::Busy,
+                    GeneralError::None,
+                )));
         }
     }
 
@@ -717,11 +657,11 @@ impl PacConnection {
     fn end_call(&mut self, call_id: u16, peer_call_id: u16, incoming: bool, why: CallEnd) {
         if incoming {
             // The client is the PAC of this call: the PNS clears it (RFC 2637 §2.12).
-            self.send(ControlMessage::CallClearRequest { call_id });
+            self.core.send(ControlMessage::CallClearRequest { call_id });
             self.call_down(why);
             self.call = Call::Clearing { peer_call_id };
         } else {
-            self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+            self.send_cdn(call_id, DisconnectResult::AdminShutdown);
             self.call_down(why);
         }
     }
@@ -735,7 +675,7 @@ impl PacConnection {
                 incoming,
             } => self.end_call(call_id, peer_call_id, incoming, why),
             Call::WaitConnected { call_id, .. } => {
-                self.send_cdn(call_id, CDN_ADMIN_SHUTDOWN);
+                self.send_cdn(call_id, DisconnectResult::AdminShutdown);
                 self.call_down(why);
             }
             // Decided by the loop before anything else happens; nothing was started.
@@ -749,48 +689,34 @@ impl PacConnection {
         self.events.push_back(PacEvent::CallDown(why));
     }
 
-    fn send_cdn(&mut self, call_id: u16, result_code: u8) {
-        self.send(ControlMessage::CallDisconnectNotify(CallDisconnectNotify {
-            call_id,
-            result_code,
-            error_code: 0,
-            cause_code: 0,
-            call_statistics: String::new(),
-        }));
-    }
-
-    fn stop(&mut self, now: Instant, reason: u8, closed: PacClosed) {
-        self.reason.get_or_insert(closed);
-        self.send(ControlMessage::StopCtrlConnRequest { reason });
-        self.state = State::WaitStopReply;
-        self.deadline = Some(now + TEARDOWN_WAIT);
-        self.keepalive.stop();
-    }
-
-    fn finish_with_saved_reason(&mut self) {
-        let reason = self.reason.take().unwrap_or(PacClosed::Local);
-        self.finish(reason);
+    fn send_cdn(&mut self, call_id: u16, result: DisconnectResult) {
+        self.core
+            .send(ControlMessage::CallDisconnectNotify(CallDisconnectNotify {
+                call_id,
+                result_code: result.code(),
+                error_code: 0,
+                cause_code: 0,
+                call_statistics: String::new(),
+            }));
     }
 
     fn finish(&mut self, reason: PacClosed) {
+        self.core.finish(reason);
+        self.report_finished();
+    }
+
+    /// Turns the core's finish into the events the loop acts on: the call goes down with
+    /// the connection.
+    fn report_finished(&mut self) {
+        let Some(reason) = self.core.take_finished() else {
+            return;
+        };
         if matches!(self.call, Call::Up { .. } | Call::WaitConnected { .. }) {
             self.call_down(CallEnd::ControlClosed);
         }
         self.call = Call::None;
-        self.state = State::Closed;
         self.deadline = None;
-        self.keepalive.stop();
         self.events.push_back(PacEvent::Closed(reason));
-    }
-
-    fn rearm_idle(&mut self, now: Instant) {
-        if self.state == State::Established {
-            self.keepalive.rearm(now);
-        }
-    }
-
-    fn send(&mut self, msg: ControlMessage) {
-        self.transmit.push_back(msg);
     }
 
     /// The machine's invariant: a connection that is not finished always has a deadline,
@@ -798,24 +724,29 @@ impl PacConnection {
     /// check it after every step.
     #[cfg(test)]
     fn check_invariant(&self) -> Result<(), String> {
-        let carrying = self.state == State::Established && matches!(self.call, Call::Up { .. });
-        match self.state {
-            State::Closed => Ok(()),
-            _ if self.poll_timeout().is_none() => Err(format!("no deadline: {self:?}")),
-            _ if !carrying && self.deadline.is_none() => {
-                Err(format!("no deadline of its own: {self:?}"))
-            }
-            _ => Ok(()),
+        let carrying = self.established() && matches!(self.call, Call::Up { .. });
+        if self.core.is_closed() {
+            Ok(())
+        } else if self.poll_timeout().is_none() {
+            Err(format!("no deadline: {self:?}"))
+        } else if !carrying && !self.core.is_stopping() && self.deadline.is_none() {
+            Err(format!("no deadline of its own: {self:?}"))
+        } else {
+            Ok(())
         }
     }
 }
 
-fn refused_ocrp(peer_call_id: u16, result_code: u8, error_code: u8) -> OutgoingCallReply {
+fn refused_ocrp(
+    peer_call_id: u16,
+    result: OutgoingResult,
+    error: GeneralError,
+) -> OutgoingCallReply {
     OutgoingCallReply {
         call_id: 0,
         peer_call_id,
-        result_code,
-        error_code,
+        result_code: result.code(),
+        error_code: error.code(),
         cause_code: 0,
         connect_speed: 0,
         recv_window: 0,

@@ -21,38 +21,21 @@ use std::time::{Duration, Instant};
 use log::{debug, info, warn};
 
 mod reason;
-pub use reason::{
-    CloseReason, cdn_result_name, error_name, ocrp_result_name, sccrp_result_name, stop_reason_name,
-};
+pub use reason::CloseReason;
 
-use crate::proto::keepalive::{Keepalive, KeepaliveAction, echo_reply};
+use crate::proto::control::{CloseReasons, ControlCore};
+pub use crate::proto::control::{REPLY_WAIT, TEARDOWN_WAIT};
+use crate::wire::ctrl::codes::{
+    DisconnectResult, IncomingResult, OutgoingResult, StartResult, StopReason, bearer, framing,
+};
 use crate::wire::ctrl::{
-    ControlMessage, IncomingCallConnected, IncomingCallRequest, OutgoingCallReply,
-    OutgoingCallRequest, PROTOCOL_VERSION, SetLinkInfo, StartCtrlConn,
+    CallDisconnectNotify, ControlMessage, IncomingCallConnected, IncomingCallReply,
+    IncomingCallRequest, OutgoingCallReply, OutgoingCallRequest, PROTOCOL_VERSION, SetLinkInfo,
+    StartCtrlConn,
 };
 
-/// How long to wait for a Start-Control-Connection-Reply or a call reply.
-pub const REPLY_WAIT: Duration = Duration::from_secs(10);
-/// How long each teardown step waits for the peer (pptp-linux waits 2 s, poptop 5 s).
-pub const TEARDOWN_WAIT: Duration = Duration::from_secs(3);
 /// The receive window we advertise: as many packets as our reorder ring can hold.
 pub const RECV_WINDOW: u16 = crate::proto::gre::REORDER_SLOTS as u16;
-
-/// Framing capability and type values (RFC 2637 §2.1, §2.7).
-const FRAMING_ASYNC: u32 = 1;
-const FRAMING_SYNC: u32 = 2;
-const FRAMING_ANY: u32 = 3;
-const BEARER_ANY: u32 = 3;
-const BEARER_DIGITAL: u32 = 2;
-/// Result codes (RFC 2637 §2.2, §2.8, §2.10, §2.13, §2.4).
-const RESULT_OK: u8 = 1;
-const OCRP_ADMIN_PROHIBITED: u8 = 7;
-const ICRP_DO_NOT_ACCEPT: u8 = 3;
-const CDN_ADMIN_SHUTDOWN: u8 = 3;
-const CDN_REQUEST: u8 = 4;
-const STOP_REASON_NONE: u8 = 1;
-const STOP_REASON_VERSION: u8 = 2;
-const STOP_REASON_LOCAL_SHUTDOWN: u8 = 3;
 /// Connect speed we report in Incoming-Call-Connected (pptp-linux's maximum bps).
 const CONNECT_SPEED: u32 = 10_000_000;
 
@@ -95,64 +78,68 @@ pub enum PnsEvent {
     Closed(CloseReason),
 }
 
+/// Where the connection stands while it is open (the core knows when it is stopping or
+/// finished).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+enum Step {
     WaitCtlReply,
     WaitCallReply,
     CallUp,
     WaitCallClear,
-    WaitStopReply,
-    Closed,
 }
 
 /// The client's control connection with its single call.
 #[derive(Debug)]
 pub struct PnsConnection {
     config: PnsConfig,
-    state: State,
-    /// Why we are closing, once we are: reported with [`PnsEvent::Closed`].
-    reason: Option<CloseReason>,
+    core: ControlCore<CloseReason>,
+    step: Step,
     peer_call_id: u16,
-    /// Deadline of the current request-reply wait (SCCRP, call reply, CDN, StopCCRP).
+    /// Deadline of the current request-reply wait (SCCRP, call reply, CDN).
     reply_deadline: Option<Instant>,
-    keepalive: Keepalive,
-    transmit: VecDeque<ControlMessage>,
     events: VecDeque<PnsEvent>,
+}
+
+impl CloseReasons for CloseReason {
+    fn peer_stopped(reason: u8) -> Self {
+        CloseReason::PeerStopped { reason }
+    }
+    fn no_echo_reply(wait: Duration) -> Self {
+        CloseReason::NoEchoReply(wait)
+    }
 }
 
 impl PnsConnection {
     /// Starts the connection on a freshly connected TCP stream: queues the SCCRQ.
     pub fn new(config: PnsConfig, now: Instant) -> Self {
         let mut c = PnsConnection {
-            keepalive: Keepalive::new(config.idle_wait, config.max_echo_wait),
+            core: ControlCore::new(config.idle_wait, config.max_echo_wait),
             config,
-            state: State::WaitCtlReply,
-            reason: None,
+            step: Step::WaitCtlReply,
             peer_call_id: 0,
             reply_deadline: Some(now + REPLY_WAIT),
-            transmit: VecDeque::new(),
             events: VecDeque::new(),
         };
         let sccrq = c.start_request();
-        c.send(ControlMessage::StartCtrlConnRequest(sccrq));
-        c.rearm_idle(now);
+        c.core.send(ControlMessage::StartCtrlConnRequest(sccrq));
+        c.core.rearm_idle(now);
         debug!("ctrl: sent start-control-connection-request");
         c
     }
 
     /// True while the call is up and GRE may flow.
     pub fn call_up(&self) -> bool {
-        self.state == State::CallUp
+        self.core.is_open() && self.step == Step::CallUp
     }
 
     /// True once the connection is finished.
     pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
+        self.core.is_closed()
     }
 
     /// The next message to write to the TCP stream.
     pub fn poll_transmit(&mut self) -> Option<ControlMessage> {
-        self.transmit.pop_front()
+        self.core.poll_transmit()
     }
 
     /// The next event for the event loop.
@@ -162,7 +149,8 @@ impl PnsConnection {
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.reply_deadline, self.keepalive.poll_timeout()]
+        let reply = self.reply_deadline.filter(|_| self.core.is_open());
+        [reply, self.core.poll_timeout()]
             .into_iter()
             .flatten()
             .min()
@@ -171,31 +159,31 @@ impl PnsConnection {
     /// Begins an orderly close (pppd exited, or a signal asked us to stop).
     pub fn close(&mut self, now: Instant) {
         self.begin_close(now, CloseReason::Local);
+        self.report_finished();
     }
 
     /// Begins an orderly close because the tunnel cannot go on; `why` is reported.
     pub fn abort(&mut self, now: Instant, why: &'static str) {
         self.begin_close(now, CloseReason::LocalFailure(why));
+        self.report_finished();
     }
 
     /// The TCP connection ended, failed or had to be dropped (`reason`): nothing more can
     /// be sent. A close already under way keeps its own reason.
     pub fn connection_lost(&mut self, reason: CloseReason) {
-        if self.state != State::Closed {
-            let reason = self.reason.take().unwrap_or(reason);
-            self.finish(reason);
-        }
+        self.core.finish(reason);
+        self.report_finished();
     }
 
     /// Handles expired deadlines.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.reply_deadline.is_some_and(|d| now >= d) {
+        if self.core.is_open() && self.reply_deadline.is_some_and(|d| now >= d) {
             self.reply_deadline = None;
-            match self.state {
-                State::WaitCtlReply => {
-                    self.finish(CloseReason::NoReply("start-control-connection-reply"))
-                }
-                State::WaitCallReply => {
+            match self.step {
+                Step::WaitCtlReply => self
+                    .core
+                    .finish(CloseReason::NoReply("start-control-connection-reply")),
+                Step::WaitCallReply => {
                     let what = if self.config.incoming_call {
                         "incoming-call-reply"
                     } else {
@@ -204,41 +192,30 @@ impl PnsConnection {
                     self.begin_close(now, CloseReason::NoReply(what))
                 }
                 // The peer did not confirm a teardown step: take the next one anyway.
-                State::WaitCallClear => self.stop_control(now),
-                State::WaitStopReply => self.finish_with_saved_reason(),
-                State::CallUp | State::Closed => {}
+                Step::WaitCallClear => self.stop_control(now),
+                Step::CallUp => {}
             }
         }
-        let may_echo = matches!(self.state, State::WaitCallReply | State::CallUp);
-        match self.keepalive.handle_timeout(now, may_echo) {
-            Some(KeepaliveAction::SendEcho(identifier)) => {
-                self.send(ControlMessage::EchoRequest { identifier });
-                debug!("ctrl: sent echo-request id={identifier}");
-            }
-            Some(KeepaliveAction::Dead(wait)) => {
-                self.begin_close(now, CloseReason::NoEchoReply(wait))
-            }
-            None => {}
+        let may_echo = matches!(self.step, Step::WaitCallReply | Step::CallUp);
+        if let Some(wait) = self.core.handle_timeout(now, may_echo) {
+            self.begin_close(now, CloseReason::NoEchoReply(wait));
         }
+        self.report_finished();
     }
 
     /// Handles one whole control message from the server.
     pub fn handle_message(&mut self, now: Instant, msg: ControlMessage) {
-        if self.state == State::Closed {
-            return;
+        if let Some(msg) = self.core.handle_common(now, msg) {
+            self.handle_role_message(now, msg);
         }
-        self.rearm_idle(now);
+        self.report_finished();
+    }
+
+    fn handle_role_message(&mut self, now: Instant, msg: ControlMessage) {
         match msg {
             ControlMessage::StartCtrlConnReply(r) => self.on_start_reply(now, r),
             ControlMessage::OutgoingCallReply(r) => self.on_outgoing_reply(now, r),
-            ControlMessage::IncomingCallReply(r) => self.on_incoming_reply(
-                now,
-                r.call_id,
-                r.peer_call_id,
-                r.result_code,
-                r.error_code,
-                r.recv_window,
-            ),
+            ControlMessage::IncomingCallReply(r) => self.on_incoming_reply(now, r),
             ControlMessage::CallDisconnectNotify(n) => {
                 if n.call_id != self.peer_call_id || !self.call_placed() {
                     warn!(
@@ -247,105 +224,68 @@ impl PnsConnection {
                     );
                     return;
                 }
-                let reason = CloseReason::CallDisconnected {
+                // After our own Call-Clear-Request this is the answer; otherwise the server
+                // hung up, and that is the reason we report.
+                self.core.set_reason(CloseReason::CallDisconnected {
                     result: n.result_code,
                     error: n.error_code,
                     cause: n.cause_code,
                     stats: n.call_statistics,
-                };
-                // After our own Call-Clear-Request this is the answer; otherwise the server
-                // hung up, and that is the reason we report.
-                self.reason.get_or_insert(reason);
+                });
                 self.stop_control(now);
             }
             ControlMessage::CallClearRequest { call_id } => {
                 self.on_call_clear_request(now, call_id)
             }
-            ControlMessage::EchoRequest { identifier } => self.send(echo_reply(identifier)),
-            ControlMessage::EchoReply { identifier, .. } => {
-                if !self.keepalive.on_reply(identifier) {
-                    debug!("ctrl: unexpected echo-reply id={identifier}");
-                }
-            }
-            ControlMessage::StopCtrlConnRequest { reason } => {
-                self.send(ControlMessage::StopCtrlConnReply {
-                    result_code: RESULT_OK,
-                    error_code: 0,
-                });
-                let reason = self
-                    .reason
-                    .take()
-                    .unwrap_or(CloseReason::PeerStopped { reason });
-                self.finish(reason);
-            }
-            ControlMessage::StopCtrlConnReply { .. } => {
-                if self.state == State::WaitStopReply {
-                    self.finish_with_saved_reason();
-                }
-            }
-            ControlMessage::SetLinkInfo(s) => {
-                // ACCMs are negotiated by LCP between the two pppds; pppd on our pty sees
-                // the real framing, so there is nothing to apply (as pptp-linux and poptop).
-                debug!(
-                    "ctrl: set-link-info send_accm={:#x} recv_accm={:#x} ignored",
-                    s.send_accm, s.recv_accm
-                )
-            }
-            ControlMessage::WanErrorNotify(w) => warn!(
-                "ctrl: wan-error-notify crc={} framing={} hw_overruns={} buf_overruns={} timeouts={} alignment={}",
-                w.crc_errors,
-                w.framing_errors,
-                w.hardware_overruns,
-                w.buffer_overruns,
-                w.timeout_errors,
-                w.alignment_errors
-            ),
             ControlMessage::OutgoingCallRequest(r) => {
                 // We place calls; we do not answer them (pptp-linux replies the same way).
                 warn!("ctrl: refused outgoing-call-request from the server");
-                self.send(ControlMessage::OutgoingCallReply(OutgoingCallReply {
-                    call_id: 0,
-                    peer_call_id: r.call_id,
-                    result_code: OCRP_ADMIN_PROHIBITED,
-                    error_code: 0,
-                    cause_code: 0,
-                    connect_speed: 0,
-                    recv_window: 0,
-                    processing_delay: 0,
-                    physical_channel_id: 0,
-                }));
+                self.core
+                    .send(ControlMessage::OutgoingCallReply(OutgoingCallReply {
+                        call_id: 0,
+                        peer_call_id: r.call_id,
+                        result_code: OutgoingResult::DoNotAccept.code(),
+                        error_code: 0,
+                        cause_code: 0,
+                        connect_speed: 0,
+                        recv_window: 0,
+                        processing_delay: 0,
+                        physical_channel_id: 0,
+                    }));
             }
             ControlMessage::IncomingCallRequest(r) => {
                 warn!("ctrl: refused incoming-call-request from the server");
-                self.send(ControlMessage::IncomingCallReply(
-                    crate::wire::ctrl::IncomingCallReply {
+                self.core
+                    .send(ControlMessage::IncomingCallReply(IncomingCallReply {
                         call_id: 0,
                         peer_call_id: r.call_id,
-                        result_code: ICRP_DO_NOT_ACCEPT,
+                        result_code: IncomingResult::DoNotAccept.code(),
                         error_code: 0,
                         recv_window: 0,
                         transmit_delay: 0,
-                    },
-                ));
+                    }));
             }
             other => warn!("ctrl: unexpected {} ignored", other.message_type()),
         }
     }
 
     fn on_start_reply(&mut self, now: Instant, r: StartCtrlConn) {
-        if self.state != State::WaitCtlReply {
+        if !self.core.is_open() || self.step != Step::WaitCtlReply {
             warn!("ctrl: unexpected start-control-connection-reply ignored");
             return;
         }
         self.reply_deadline = None;
         if r.protocol_version != PROTOCOL_VERSION {
-            self.reason = Some(CloseReason::BadVersion(r.protocol_version));
-            self.send_stop(now, STOP_REASON_VERSION);
+            self.core.stop(
+                now,
+                StopReason::ProtocolVersion,
+                CloseReason::BadVersion(r.protocol_version),
+            );
             return;
         }
         // Result 0 is accepted too: some ADSL modems send it (pptp-linux NEWS 1.0.3).
-        if r.result_code != RESULT_OK && r.result_code != 0 {
-            self.finish(CloseReason::StartRefused {
+        if r.result_code != StartResult::Success.code() && r.result_code != 0 {
+            self.core.finish(CloseReason::StartRefused {
                 result: r.result_code,
                 error: r.error_code,
             });
@@ -358,24 +298,28 @@ impl PnsConnection {
         self.place_call(now);
     }
 
-    fn place_call(&mut self, now: Instant) {
-        self.state = State::WaitCallReply;
-        self.reply_deadline = Some(now + REPLY_WAIT);
-        let framing = if self.config.sync {
-            FRAMING_SYNC
+    fn framing(&self) -> u32 {
+        if self.config.sync {
+            framing::SYNC
         } else {
-            FRAMING_ASYNC
-        };
+            framing::ASYNC
+        }
+    }
+
+    fn place_call(&mut self, now: Instant) {
+        self.step = Step::WaitCallReply;
+        self.reply_deadline = Some(now + REPLY_WAIT);
         if self.config.incoming_call {
-            self.send(ControlMessage::IncomingCallRequest(IncomingCallRequest {
-                call_id: self.config.call_id,
-                call_serial: 0,
-                bearer_type: BEARER_DIGITAL,
-                physical_channel_id: 0,
-                dialed_number: self.config.phone.clone(),
-                dialing_number: self.config.calling_number.clone(),
-                subaddress: String::new(),
-            }));
+            self.core
+                .send(ControlMessage::IncomingCallRequest(IncomingCallRequest {
+                    call_id: self.config.call_id,
+                    call_serial: 0,
+                    bearer_type: bearer::DIGITAL,
+                    physical_channel_id: 0,
+                    dialed_number: self.config.phone.clone(),
+                    dialing_number: self.config.calling_number.clone(),
+                    subaddress: String::new(),
+                }));
             debug!(
                 "call: sent incoming-call-request call_id={}",
                 self.config.call_id
@@ -387,8 +331,8 @@ impl PnsConnection {
             call_serial: 0,
             minimum_bps: 2400,
             maximum_bps: CONNECT_SPEED,
-            bearer_type: BEARER_ANY,
-            framing_type: framing,
+            bearer_type: bearer::ANY,
+            framing_type: self.framing(),
             recv_window: RECV_WINDOW,
             processing_delay: 0,
             phone_number: self.config.phone.clone(),
@@ -397,22 +341,27 @@ impl PnsConnection {
         if self.config.bezeq_quirk {
             // Orckit ATUR3: digital bearer, window 3, phone "RELAY_PPP1" - but our own call
             // ID, where pptp-linux's template overwrote it with 0 (reference §1.10).
-            ocrq.bearer_type = BEARER_DIGITAL;
+            ocrq.bearer_type = bearer::DIGITAL;
             ocrq.recv_window = 3;
             ocrq.phone_number = "RELAY_PPP1".into();
         }
-        self.send(ControlMessage::OutgoingCallRequest(ocrq));
+        self.core.send(ControlMessage::OutgoingCallRequest(ocrq));
         debug!(
             "call: sent outgoing-call-request call_id={}",
             self.config.call_id
         );
     }
 
+    /// True while waiting for the reply to a call of this kind placed with our Call ID.
+    fn awaits_reply(&self, incoming: bool, peer_call_id: u16) -> bool {
+        self.core.is_open()
+            && self.step == Step::WaitCallReply
+            && self.config.incoming_call == incoming
+            && peer_call_id == self.config.call_id
+    }
+
     fn on_outgoing_reply(&mut self, now: Instant, r: OutgoingCallReply) {
-        if self.state != State::WaitCallReply
-            || self.config.incoming_call
-            || r.peer_call_id != self.config.call_id
-        {
+        if !self.awaits_reply(false, r.peer_call_id) {
             warn!(
                 "ctrl: unexpected outgoing-call-reply peer_call_id={} ignored",
                 r.peer_call_id
@@ -420,8 +369,8 @@ impl PnsConnection {
             return;
         }
         self.reply_deadline = None;
-        if r.result_code != RESULT_OK {
-            self.reason = Some(CloseReason::CallRefused {
+        if r.result_code != OutgoingResult::Connected.code() {
+            self.core.set_reason(CloseReason::CallRefused {
                 result: r.result_code,
                 error: r.error_code,
                 cause: r.cause_code,
@@ -430,7 +379,7 @@ impl PnsConnection {
             return;
         }
         if self.config.bezeq_quirk {
-            self.send(ControlMessage::SetLinkInfo(SetLinkInfo {
+            self.core.send(ControlMessage::SetLinkInfo(SetLinkInfo {
                 peer_call_id: r.call_id,
                 send_accm: 0xffff_ffff,
                 recv_accm: 0xffff_ffff,
@@ -439,47 +388,34 @@ impl PnsConnection {
         self.call_is_up(r.call_id, r.recv_window, r.connect_speed);
     }
 
-    fn on_incoming_reply(
-        &mut self,
-        now: Instant,
-        call_id: u16,
-        peer_call_id: u16,
-        result: u8,
-        error: u8,
-        window: u16,
-    ) {
-        if self.state != State::WaitCallReply
-            || !self.config.incoming_call
-            || peer_call_id != self.config.call_id
-        {
-            warn!("ctrl: unexpected incoming-call-reply peer_call_id={peer_call_id} ignored");
+    fn on_incoming_reply(&mut self, now: Instant, r: IncomingCallReply) {
+        if !self.awaits_reply(true, r.peer_call_id) {
+            warn!(
+                "ctrl: unexpected incoming-call-reply peer_call_id={} ignored",
+                r.peer_call_id
+            );
             return;
         }
         self.reply_deadline = None;
-        if result != RESULT_OK {
-            self.reason = Some(CloseReason::CallRefused {
-                result,
-                error,
+        if r.result_code != IncomingResult::Connect.code() {
+            self.core.set_reason(CloseReason::CallRefused {
+                result: r.result_code,
+                error: r.error_code,
                 cause: 0,
             });
             self.stop_control(now);
             return;
         }
-        let framing = if self.config.sync {
-            FRAMING_SYNC
-        } else {
-            FRAMING_ASYNC
-        };
-        self.send(ControlMessage::IncomingCallConnected(
+        self.core.send(ControlMessage::IncomingCallConnected(
             IncomingCallConnected {
-                peer_call_id: call_id,
+                peer_call_id: r.call_id,
                 connect_speed: CONNECT_SPEED,
                 recv_window: RECV_WINDOW,
                 transmit_delay: 0,
-                framing_type: framing,
+                framing_type: self.framing(),
             },
         ));
-        self.call_is_up(call_id, window, 0);
+        self.call_is_up(r.call_id, r.recv_window, 0);
     }
 
     /// A PNS may clear a call we announced as incoming (RFC 2637 §2.12): answer with CDN.
@@ -488,9 +424,9 @@ impl PnsConnection {
             warn!("ctrl: call-clear-request for unknown call id={call_id} ignored");
             return;
         }
-        self.send_cdn(CDN_REQUEST);
-        self.reason.get_or_insert(CloseReason::CallDisconnected {
-            result: CDN_REQUEST,
+        self.send_cdn(DisconnectResult::Request);
+        self.core.set_reason(CloseReason::CallDisconnected {
+            result: DisconnectResult::Request.code(),
             error: 0,
             cause: 0,
             stats: String::new(),
@@ -500,7 +436,7 @@ impl PnsConnection {
 
     fn call_is_up(&mut self, peer_call_id: u16, peer_window: u16, connect_speed: u32) {
         self.peer_call_id = peer_call_id;
-        self.state = State::CallUp;
+        self.step = Step::CallUp;
         info!(
             "call: up call_id={} peer_call_id={peer_call_id} peer_window={peer_window} speed={connect_speed}",
             self.config.call_id
@@ -513,84 +449,63 @@ impl PnsConnection {
     }
 
     fn call_placed(&self) -> bool {
-        matches!(self.state, State::CallUp | State::WaitCallClear)
+        self.core.is_open() && matches!(self.step, Step::CallUp | Step::WaitCallClear)
     }
 
     fn begin_close(&mut self, now: Instant, reason: CloseReason) {
-        if matches!(self.state, State::WaitStopReply | State::Closed) {
+        if !self.core.is_open() {
             return;
         }
-        self.reason.get_or_insert(reason);
-        match self.state {
-            State::WaitCtlReply => self.finish_with_saved_reason(),
-            State::CallUp if self.config.incoming_call => {
+        self.core.set_reason(reason);
+        match self.step {
+            Step::WaitCtlReply => self.core.finish(CloseReason::Local),
+            Step::CallUp if self.config.incoming_call => {
                 // We announced the call, so we disconnect it (RFC 2637 §2.13).
-                self.send_cdn(CDN_ADMIN_SHUTDOWN);
+                self.send_cdn(DisconnectResult::AdminShutdown);
                 self.stop_control(now);
             }
-            State::CallUp => {
-                self.send(ControlMessage::CallClearRequest {
+            Step::CallUp => {
+                self.core.send(ControlMessage::CallClearRequest {
                     call_id: self.config.call_id,
                 });
-                self.state = State::WaitCallClear;
+                self.step = Step::WaitCallClear;
                 self.reply_deadline = Some(now + TEARDOWN_WAIT);
                 debug!("call: sent call-clear-request");
             }
-            State::WaitCallReply => self.stop_control(now),
-            // Already closing: the teardown in progress carries on at its own pace.
-            State::WaitCallClear | State::WaitStopReply | State::Closed => {}
+            Step::WaitCallReply => self.stop_control(now),
+            // Already clearing: the teardown in progress carries on at its own pace.
+            Step::WaitCallClear => {}
         }
     }
 
-    fn send_cdn(&mut self, result_code: u8) {
-        self.send(ControlMessage::CallDisconnectNotify(
-            crate::wire::ctrl::CallDisconnectNotify {
+    fn send_cdn(&mut self, result: DisconnectResult) {
+        self.core
+            .send(ControlMessage::CallDisconnectNotify(CallDisconnectNotify {
                 call_id: self.config.call_id,
-                result_code,
+                result_code: result.code(),
                 error_code: 0,
                 cause_code: 0,
                 call_statistics: String::new(),
-            },
-        ));
+            }));
     }
 
+    /// Stops the control connection: "local shutdown" when we chose to close, "general
+    /// request" when the server or a failure made us.
     fn stop_control(&mut self, now: Instant) {
-        let reason = if self.reason == Some(CloseReason::Local) {
-            STOP_REASON_LOCAL_SHUTDOWN
+        let reason = if self.core.reason() == Some(&CloseReason::Local) {
+            StopReason::LocalShutdown
         } else {
-            STOP_REASON_NONE
+            StopReason::None
         };
-        self.send_stop(now, reason);
+        self.core.stop(now, reason, CloseReason::Local);
     }
 
-    fn send_stop(&mut self, now: Instant, reason: u8) {
-        self.send(ControlMessage::StopCtrlConnRequest { reason });
-        self.state = State::WaitStopReply;
-        self.reply_deadline = Some(now + TEARDOWN_WAIT);
-        self.keepalive.stop();
-        debug!("ctrl: sent stop-control-connection-request reason={reason}");
-    }
-
-    fn finish_with_saved_reason(&mut self) {
-        let reason = self.reason.take().unwrap_or(CloseReason::Local);
-        self.finish(reason);
-    }
-
-    fn finish(&mut self, reason: CloseReason) {
-        self.state = State::Closed;
-        self.reply_deadline = None;
-        self.keepalive.stop();
-        self.events.push_back(PnsEvent::Closed(reason));
-    }
-
-    fn rearm_idle(&mut self, now: Instant) {
-        if !matches!(self.state, State::WaitStopReply | State::Closed) {
-            self.keepalive.rearm(now);
+    /// Turns the core's finish into the event the loop waits for.
+    fn report_finished(&mut self) {
+        if let Some(reason) = self.core.take_finished() {
+            self.reply_deadline = None;
+            self.events.push_back(PnsEvent::Closed(reason));
         }
-    }
-
-    fn send(&mut self, msg: ControlMessage) {
-        self.transmit.push_back(msg);
     }
 
     fn start_request(&self) -> StartCtrlConn {
@@ -598,8 +513,8 @@ impl PnsConnection {
             protocol_version: PROTOCOL_VERSION,
             result_code: 0,
             error_code: 0,
-            framing_capabilities: FRAMING_ANY,
-            bearer_capabilities: BEARER_ANY,
+            framing_capabilities: framing::ANY,
+            bearer_capabilities: bearer::ANY,
             // RFC 2637 §2.1: a PNS sets Maximum Channels to 0.
             maximum_channels: 0,
             firmware_revision: 1,
@@ -608,8 +523,8 @@ impl PnsConnection {
         };
         if self.config.bezeq_quirk {
             // What Orckit ATUR3 modems insist on (pptp-linux orckit_quirks.c).
-            s.framing_capabilities = FRAMING_ASYNC;
-            s.bearer_capabilities = 1;
+            s.framing_capabilities = framing::ASYNC;
+            s.bearer_capabilities = bearer::ANALOG;
             s.firmware_revision = 0x6021;
             s.host_name = "RELAY_PPP1".into();
             s.vendor = "MS Win NT".into();

@@ -30,6 +30,7 @@ use std::fmt;
 use super::{Error, be16, be32, check_len};
 
 mod body;
+pub mod codes;
 use body::{Put, Reader};
 
 /// The Magic Cookie that every control message carries (§2), to detect loss of sync.

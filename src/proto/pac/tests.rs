@@ -1,7 +1,16 @@
 //! Tests of the server's control connection, one section per state, with a fake clock.
 
 use super::*;
+use crate::proto::control::TEARDOWN_WAIT;
 use crate::wire::ctrl::{IncomingCallConnected, OutgoingCallRequest};
+
+const CDN_ADMIN_SHUTDOWN: u8 = DisconnectResult::AdminShutdown.code();
+const CDN_REQUEST: u8 = DisconnectResult::Request.code();
+const ERROR_NO_RESOURCE: u8 = GeneralError::NoResource.code();
+const ICRP_DO_NOT_ACCEPT: u8 = IncomingResult::DoNotAccept.code();
+const OCRP_BUSY: u8 = OutgoingResult::Busy.code();
+const OCRP_GENERAL_ERROR: u8 = OutgoingResult::GeneralError.code();
+const SCCRP_GENERAL_ERROR: u8 = StartResult::GeneralError.code();
 
 const CLIENT_CALL: u16 = 0x1234;
 const OUR_CALL: u16 = 0x0400;

@@ -1,10 +1,13 @@
-//! Why a control connection ended, and the RFC 2637 names of the codes in its messages,
-//! for log lines that an administrator can read without the RFC at hand.
+//! Why the client's control connection ended, in log lines that an administrator can read
+//! without the RFC at hand (the codes are named from [`codes`](crate::wire::ctrl::codes)).
 
 use std::fmt;
 use std::time::Duration;
 
 use super::REPLY_WAIT;
+use crate::wire::ctrl::codes::{
+    DisconnectResult, GeneralError, OutgoingResult, StartResult, StopReason,
+};
 
 /// Why the control connection ended; the client logs it and picks its exit status from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +67,14 @@ impl fmt::Display for CloseReason {
                 write!(
                     f,
                     "server stopped the control connection: reason={reason} ({})",
-                    stop_reason_name(*reason)
+                    StopReason::name_of(*reason)
                 )
             }
             CloseReason::StartRefused { result, error } => write!(
                 f,
                 "server refused the control connection: result={result} ({}) error={error} ({})",
-                sccrp_result_name(*result),
-                error_name(*error)
+                StartResult::name_of(*result),
+                GeneralError::name_of(*error)
             ),
             CloseReason::BadVersion(v) => {
                 write!(f, "server speaks protocol version={v:#06x}, not 0x0100")
@@ -83,8 +86,8 @@ impl fmt::Display for CloseReason {
             } => write!(
                 f,
                 "server refused the call: result={result} ({}) error={error} ({}) cause={cause}",
-                ocrp_result_name(*result),
-                error_name(*error)
+                OutgoingResult::name_of(*result),
+                GeneralError::name_of(*error)
             ),
             CloseReason::CallDisconnected {
                 result,
@@ -95,8 +98,8 @@ impl fmt::Display for CloseReason {
                 write!(
                     f,
                     "server disconnected the call: result={result} ({}) error={error} ({}) cause={cause}",
-                    cdn_result_name(*result),
-                    error_name(*error)
+                    DisconnectResult::name_of(*result),
+                    GeneralError::name_of(*error)
                 )?;
                 if !stats.is_empty() {
                     write!(f, " stats=\"{stats}\"")?;
@@ -120,66 +123,5 @@ impl fmt::Display for CloseReason {
                 )
             }
         }
-    }
-}
-
-/// RFC 2637 §2.2 Start-Control-Connection-Reply result codes.
-pub fn sccrp_result_name(code: u8) -> &'static str {
-    match code {
-        1 => "success",
-        2 => "general error",
-        3 => "command channel already exists",
-        4 => "not authorized",
-        5 => "protocol version not supported",
-        _ => "unknown",
-    }
-}
-
-/// RFC 2637 §2.8 Outgoing-Call-Reply result codes.
-pub fn ocrp_result_name(code: u8) -> &'static str {
-    match code {
-        1 => "connected",
-        2 => "general error",
-        3 => "no carrier",
-        4 => "busy",
-        5 => "no dial tone",
-        6 => "time-out",
-        7 => "do not accept",
-        _ => "unknown",
-    }
-}
-
-/// RFC 2637 §2.13 Call-Disconnect-Notify result codes.
-pub fn cdn_result_name(code: u8) -> &'static str {
-    match code {
-        1 => "lost carrier",
-        2 => "general error",
-        3 => "admin shutdown",
-        4 => "request",
-        _ => "unknown",
-    }
-}
-
-/// RFC 2637 §2.3 Stop-Control-Connection-Request reasons.
-pub fn stop_reason_name(code: u8) -> &'static str {
-    match code {
-        1 => "general request",
-        2 => "protocol version not supported",
-        3 => "local shutdown",
-        _ => "unknown",
-    }
-}
-
-/// RFC 2637 §2.16 general error codes.
-pub fn error_name(code: u8) -> &'static str {
-    match code {
-        0 => "none",
-        1 => "not-connected",
-        2 => "bad-format",
-        3 => "bad-value",
-        4 => "no-resource",
-        5 => "bad-call-id",
-        6 => "pac-error",
-        _ => "unknown",
     }
 }

@@ -109,7 +109,7 @@ fn sccrp_success_places_the_outgoing_call() {
             assert_eq!(r.call_id, OUR_CALL);
             assert_eq!(r.phone_number, "42");
             assert_eq!(r.recv_window, RECV_WINDOW);
-            assert_eq!(r.framing_type, FRAMING_ASYNC);
+            assert_eq!(r.framing_type, framing::ASYNC);
         }
         other => panic!("{other:?}"),
     }
@@ -411,7 +411,10 @@ fn outgoing_call_request_from_server_is_refused() {
     c.handle_message(now, ControlMessage::OutgoingCallRequest(ocrq));
     match &sent(&mut c)[..] {
         [ControlMessage::OutgoingCallReply(r)] => {
-            assert_eq!((r.peer_call_id, r.result_code), (5, OCRP_ADMIN_PROHIBITED))
+            assert_eq!(
+                (r.peer_call_id, r.result_code),
+                (5, OutgoingResult::DoNotAccept.code())
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -539,7 +542,10 @@ fn incoming_call_local_close_sends_cdn() {
             ControlMessage::CallDisconnectNotify(n),
             ControlMessage::StopCtrlConnRequest { reason: 3 },
         ] => {
-            assert_eq!((n.call_id, n.result_code), (OUR_CALL, CDN_ADMIN_SHUTDOWN))
+            assert_eq!(
+                (n.call_id, n.result_code),
+                (OUR_CALL, DisconnectResult::AdminShutdown.code())
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -558,7 +564,7 @@ fn incoming_call_clear_request_is_answered_with_cdn() {
             ControlMessage::CallDisconnectNotify(n),
             ControlMessage::StopCtrlConnRequest { .. },
         ] => {
-            assert_eq!(n.result_code, CDN_REQUEST)
+            assert_eq!(n.result_code, DisconnectResult::Request.code())
         }
         other => panic!("{other:?}"),
     }
