@@ -7,17 +7,18 @@
 //!
 //! The code is layered in three rings, and an inner ring never reaches outwards:
 //! - [`wire`]: bytes to values and back, pure and total on hostile input;
-//! - `proto`: sans-IO state machines that take `now` and never touch a clock or a file
+//! - [`proto`]: sans-IO state machines that take `now` and never touch a clock or a file
 //!   descriptor;
-//! - `sys` and the programs: the mio event loop and the system calls, the only place where
-//!   `unsafe` is allowed.
+//! - `link`: the I/O both programs share (a control connection's stream, a call's data
+//!   path), on top of `sys`, the system calls and the only place where `unsafe` is allowed;
+//! - `client` and `server`: the two programs, composed of the above.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod getopt;
+pub mod link;
 pub mod logging;
-pub mod pppd_stream;
 pub mod proto;
 pub mod server;
 #[allow(unsafe_code)]

@@ -9,20 +9,21 @@
 pub mod cli;
 pub mod tunnel;
 
-use std::fs;
-use std::io;
+use std::io::{self, IsTerminal};
 use std::net::{SocketAddrV4, ToSocketAddrs};
-use std::os::fd::AsFd;
 use std::path::Path;
 
 use log::{LevelFilter, error, info, warn};
 
+use crate::link::ppp_stream::PppFds;
 use crate::proto::gre::GreConfig;
 use crate::proto::pns::{CloseReason, PnsConfig};
 use crate::proto::tx_test::{TestType, TxTest};
-use crate::sys::{fd, pppd::Pppd, route::HostRoute};
+use crate::sys::daemon::PidFile;
+use crate::sys::pppd::{self, TtyUse};
+use crate::sys::{fd, route::HostRoute};
 use cli::{ClientOptions, Quirk};
-use tunnel::{Outcome, PppFds, Tunnel, TunnelConfig};
+use tunnel::{Outcome, Tunnel, TunnelConfig};
 
 /// Runs `pptp` with the process's arguments and returns its exit status.
 pub fn main() -> i32 {
@@ -38,7 +39,7 @@ pub fn main() -> i32 {
         println!("pptp version {} (pptp-rs)", env!("CARGO_PKG_VERSION"));
         return 0;
     }
-    let to_stderr = opts.debug || nix::unistd::isatty(io::stderr().as_fd()).unwrap_or(false);
+    let to_stderr = opts.debug || io::stderr().is_terminal();
     crate::logging::init(
         "pptp",
         Some(opts.logstring.clone()),
@@ -71,7 +72,13 @@ fn log_level(opts: &ClientOptions) -> LevelFilter {
 
 fn run(opts: &ClientOptions) -> Result<i32, String> {
     let server = resolve(&opts.host, opts.port)?;
-    let _pidfile = opts.pidfile.as_deref().map(PidFile::create).transpose()?;
+    let _pidfile = opts
+        .pidfile
+        .as_deref()
+        .map(|p| {
+            PidFile::create(p).map_err(|e| format!("cannot write pid file {}: {e}", p.display()))
+        })
+        .transpose()?;
     // Dropped on return, which removes the route again (pptp-linux leaves it behind).
     let _route = if opts.host_route {
         match HostRoute::add(*server.ip()) {
@@ -88,54 +95,64 @@ fn run(opts: &ClientOptions) -> Result<i32, String> {
     if opts.launch_pppd {
         return run_launch(opts, config);
     }
-    // pppd's pty gives us one read-write descriptor on both fd 0 and fd 1; with `record`
-    // they are two pipes. pptp-linux writes to fd 0, which breaks the second case.
-    let output = if fd::is_writable(io::stdout().as_fd()) {
-        1
-    } else {
-        0
-    };
-    for f in [0, output] {
-        fd::set_nonblocking(fd::borrow(f)).map_err(|e| format!("pppd: cannot use fd {f}: {e}"))?;
-    }
-    let mut tunnel = Tunnel::open(config, PppFds { input: 0, output })?;
+    let mut tunnel = Tunnel::open(config, stdio_stream()?)?;
     Ok(exit_code(&tunnel.run()))
 }
 
+/// pppd's stream in `--nolaunchpppd` mode. pppd's pty gives us one read-write descriptor on
+/// both fd 0 and fd 1; with `record` they are two pipes. pptp-linux writes to fd 0, which
+/// breaks the second case; we write to fd 1 whenever it is open for writing.
+fn stdio_stream() -> Result<PppFds, String> {
+    let cannot = |what: &str, e: io::Error| format!("pppd: cannot use {what}: {e}");
+    let input = fd::dup_stdio(false).map_err(|e| cannot("fd 0", e))?;
+    fd::set_nonblocking(&input).map_err(|e| cannot("fd 0", e))?;
+    if !fd::is_writable(io::stdout()) {
+        return Ok(PppFds::single(input));
+    }
+    let output = fd::dup_stdio(true).map_err(|e| cannot("fd 1", e))?;
+    fd::set_nonblocking(&output).map_err(|e| cannot("fd 1", e))?;
+    Ok(PppFds::pair(input, output))
+}
+
 fn run_launch(opts: &ClientOptions, config: TunnelConfig) -> Result<i32, String> {
-    let mut args = opts.extra_pppd_opts.clone();
+    let mut args = vec![opts.speed.clone()];
+    args.extend(opts.extra_pppd_opts.iter().cloned());
     args.extend(opts.pppd_args.iter().cloned());
     // pppd is our child and we exit with its status, so it must not fork into the
     // background (pptp-linux exec'd pppd in the original process instead). Last, so that
     // it wins over a `updetach` among the user's options.
     args.push("nodetach".into());
-    let pppd = Pppd::spawn(Path::new(crate::sys::pppd::PPPD), &opts.speed, &args)
-        .map_err(|e| format!("pppd: cannot start {}: {e}", crate::sys::pppd::PPPD))?;
+    let spawned = pppd::spawn(Path::new(pppd::PPPD), TtyUse::ByPath, &args)
+        .map_err(|e| format!("pppd: cannot start {}: {e}", pppd::PPPD))?;
     info!(
         "pppd: started pid={} tty={}",
-        pppd.pid(),
-        pppd.tty().display()
+        spawned.child.pid(),
+        spawned.tty.display()
     );
-    let fds = PppFds {
-        input: pppd.master_fd(),
-        output: pppd.master_fd(),
-    };
-    let pppd = std::rc::Rc::new(std::cell::RefCell::new(pppd));
+    let master = spawned
+        .master
+        .try_clone()
+        .map_err(|e| format!("pppd: cannot use its pty: {e}"))?;
+    let child = std::rc::Rc::new(std::cell::RefCell::new(spawned));
     let status = {
-        let mut tunnel = match Tunnel::open(config, fds) {
+        let mut tunnel = match Tunnel::open(config, PppFds::single(master)) {
             Ok(t) => t,
             Err(e) => {
-                let _ = pppd.borrow_mut().terminate();
+                let mut pppd = child.borrow_mut();
+                pppd.child.terminate();
+                let _ = pppd.child.wait();
                 return Err(e);
             }
         };
-        let watched = pppd.clone();
+        let watched = child.clone();
         tunnel.watch_child(Box::new(move || {
-            matches!(watched.borrow_mut().try_wait(), Ok(Some(_)))
+            matches!(watched.borrow_mut().child.try_reap(), Ok(Some(_)))
         }));
         let outcome = tunnel.run();
         exit_code(&outcome);
-        pppd.borrow_mut().terminate()
+        let mut pppd = child.borrow_mut();
+        pppd.child.terminate();
+        pppd.child.wait()
     };
     match status {
         Ok(status) => {
@@ -208,21 +225,4 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddrV4, String> {
         })
         .next()
         .ok_or_else(|| format!("cannot resolve {host}: no IPv4 address"))
-}
-
-/// `--pidfile`: written at start, removed at exit.
-struct PidFile(std::path::PathBuf);
-
-impl PidFile {
-    fn create(path: &Path) -> Result<PidFile, String> {
-        fs::write(path, format!("{}\n", std::process::id()))
-            .map_err(|e| format!("cannot write pid file {}: {e}", path.display()))?;
-        Ok(PidFile(path.to_path_buf()))
-    }
-}
-
-impl Drop for PidFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
 }

@@ -9,11 +9,13 @@
 //! connection is reported as are the roles' decisions.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
 use super::keepalive::{Keepalive, KeepaliveAction, echo_reply};
+use crate::wire;
 use crate::wire::ctrl::ControlMessage;
 use crate::wire::ctrl::codes::{ReplyResult, StopReason};
 
@@ -21,6 +23,45 @@ use crate::wire::ctrl::codes::{ReplyResult, StopReason};
 pub const REPLY_WAIT: Duration = Duration::from_secs(10);
 /// How long each teardown step waits for the peer (pptp-linux waits 2 s, poptop 5 s).
 pub const TEARDOWN_WAIT: Duration = Duration::from_secs(3);
+
+/// Why a control connection's TCP stream ended under its machine (reported by the
+/// stream, `link::ctrl_stream`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamFailure {
+    /// The peer closed the connection.
+    Closed,
+    /// A read or write failed.
+    Error(String),
+    /// A header that can never be valid: the stream cannot be followed (RFC 2637 §1.4 has
+    /// the connection closed then).
+    LostFraming(wire::Error),
+    /// A message began and its rest did not come within this long.
+    Incomplete(Duration),
+    /// The peer does not read what we send: this many bytes were queued.
+    NotReading(usize),
+}
+
+impl fmt::Display for StreamFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamFailure::Closed => f.write_str("the peer closed the connection"),
+            StreamFailure::Error(e) => write!(f, "connection failed: {e}"),
+            StreamFailure::LostFraming(e) => write!(
+                f,
+                "lost message framing: {e} (RFC 2637 section 1.4: connection closed)"
+            ),
+            StreamFailure::Incomplete(d) => write!(
+                f,
+                "the rest of a control message did not come within {}s",
+                d.as_secs()
+            ),
+            StreamFailure::NotReading(n) => write!(
+                f,
+                "the peer sends requests but does not read the replies (queued={n} bytes)"
+            ),
+        }
+    }
+}
 
 /// The reasons a role reports for the endings the core decides.
 pub trait CloseReasons {

@@ -1,6 +1,7 @@
 //! Sans-IO protocol state machines. They take the current time as an argument and return
 //! what to send and when to be called again; they never read a clock, a socket or a file.
 
+pub mod accm;
 pub mod control;
 pub mod gre;
 pub mod keepalive;

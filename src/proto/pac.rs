@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use log::warn;
 
-use crate::proto::control::{CloseReasons, ControlCore, REPLY_WAIT};
+use crate::proto::control::{CloseReasons, ControlCore, REPLY_WAIT, StreamFailure};
 use crate::proto::pns::RECV_WINDOW;
 use crate::wire::ctrl::codes::{
     DisconnectResult, GeneralError, IncomingResult, OutgoingResult, StartResult, StopReason,
@@ -112,8 +112,9 @@ pub enum PacClosed {
     NoCallRequest(Duration),
     /// The server needed the slot for a newcomer and this connection had no call.
     Shed,
-    /// A control message was started and its rest never came within `stimeout`.
-    IncompleteMessage(Duration),
+    /// The control stream broke a rule of its own (framing, a half-sent message, a
+    /// client that does not read what we send).
+    Stream(StreamFailure),
 }
 
 impl fmt::Display for PacClosed {
@@ -140,11 +141,7 @@ impl fmt::Display for PacClosed {
             PacClosed::NoCallRequest(d) => {
                 write!(f, "no call placed within {}s of the start", d.as_secs())
             }
-            PacClosed::IncompleteMessage(d) => write!(
-                f,
-                "dropped connection: the rest of a control message did not come within {}s",
-                d.as_secs()
-            ),
+            PacClosed::Stream(why) => write!(f, "dropped connection: {why}"),
             PacClosed::Shed => f.write_str(
                 "closed to make room for a new client: the server was at its connection limit and this connection had no call",
             ),

@@ -6,32 +6,32 @@
 //! a hash map from (client address, our Call ID) finds the call, whatever the number of
 //! tunnels. Call IDs are random and unique on the server, so clients behind one NAT
 //! address are told apart (Debian #171831).
+//!
+//! This file is the loop, accepting and the timers; [`conns`](self::conns) is what happens
+//! on a connection and its call.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::os::fd::AsRawFd;
-use std::path::Path;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use log::{debug, error, info, warn};
-use mio::net::{TcpListener, TcpStream};
+use log::{error, info, warn};
+use mio::net::TcpListener;
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Registry, Token};
-use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
-use signal_hook_mio::v1_0::Signals;
+use mio::{Events, Interest, Poll, Token};
 
-use super::call::{Call, ServerStats};
+use super::call::Call;
 use super::config::ServerConfig;
 use super::pool::AddressPool;
-use super::pppd_args::{CallArgs, LOGWTMP_PLUGIN, pppd_args};
-use crate::proto::gre::GreConfig;
-use crate::proto::pac::{PacClosed, PacConfig, PacConnection, PacEvent};
-use crate::sys::gre_socket::GreSocket;
-use crate::wire::ctrl::take_messages;
-use crate::wire::gre::GreHeader;
-use crate::wire::ipv4::{Ipv4Datagram, PROTOCOL_GRE};
+use crate::link::ctrl_stream::CtrlStream;
+use crate::link::gre_rx::{self, RxCounters};
+use crate::proto::pac::{PacConfig, PacConnection};
+use crate::sys::gre_socket::{GreSocket, RecvBatch};
+use crate::sys::signals::{self, Signals};
+
+mod conns;
 
 const LISTENER: Token = Token(0);
 const GRE: Token = Token(1);
@@ -50,65 +50,66 @@ const IDLE_WAIT: Duration = Duration::from_secs(60);
 const MAX_ECHO_WAIT: Duration = Duration::from_secs(60);
 /// How soon to look at the listener again when descriptors ran out and none was free.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+/// Bytes read from a pppd's pty at a time (one buffer for every call).
+const READ_BUF: usize = 16 * 1024;
+
+/// The token of connection `index`'s control stream.
+fn ctrl_token(index: usize) -> Token {
+    Token(FIRST_CONN + 2 * index)
+}
 
 /// The token of connection `index`'s pty.
 fn pty_token(index: usize) -> Token {
     Token(FIRST_CONN + 2 * index + 1)
 }
 
-/// Watches a call's pty for room to write only while frames wait for it (PppOut::pending):
-/// watched all the time, each write to the pty costs a wake-up of its own.
-fn watch_pty_writes(registry: &Registry, index: usize, call: &mut Call, waiting: bool) {
-    if waiting == call.watching_writes {
-        return;
-    }
-    if !call.ppp_open {
-        // The stream has ended and left the loop (on_pty).
-        call.watching_writes = false;
-        return;
-    }
-    let interest = if waiting {
-        Interest::READABLE | Interest::WRITABLE
-    } else {
-        Interest::READABLE
-    };
-    let fd = call.master.as_raw_fd();
-    match registry.reregister(&mut SourceFd(&fd), pty_token(index), interest) {
-        Ok(()) => call.watching_writes = waiting,
-        Err(e) => warn!(
-            "pppd: cannot watch the pty of call_id={}: {e}",
-            call.call_id
-        ),
-    }
-}
-
 /// What a reload (SIGHUP) or start-up needs from the configuration.
 pub type Loader = Box<dyn Fn() -> Result<(ServerConfig, Vec<String>), String>>;
 
+/// One control connection and its call.
 struct Conn {
-    stream: TcpStream,
+    ctrl: CtrlStream,
     client: Ipv4Addr,
+    /// Our address the client connected to: its GRE leaves from there.
+    local: Option<Ipv4Addr>,
     accepted: Instant,
     pac: PacConnection,
-    ctrl_in: Vec<u8>,
-    /// When the unread part of a message in `ctrl_in` began to wait for its rest.
-    partial_since: Option<Instant>,
-    ctrl_out: Vec<u8>,
     call: Option<Call>,
     /// The deadline this connection last put in `Service::timers`, if still pending.
     scheduled: Option<Instant>,
 }
 
 impl Conn {
-    /// The earliest timer of the control connection and its call.
+    /// The earliest timer of the control connection, its stream and its call.
     fn deadline(&self, stimeout: Duration) -> Option<Instant> {
-        let call = self.call.as_ref().and_then(Call::poll_timeout);
-        let partial = self.partial_since.map(|t| t + stimeout);
-        [self.pac.poll_timeout(), call, partial]
-            .into_iter()
-            .flatten()
-            .min()
+        let call = self.call.as_ref().and_then(|c| c.data.poll_timeout());
+        [
+            self.pac.poll_timeout(),
+            self.ctrl.poll_timeout(stimeout),
+            call,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
+}
+
+/// Server-wide counters (SIGUSR1).
+#[derive(Debug, Default)]
+struct ServerStats {
+    /// Connections without a call closed to make room for a newcomer at the limit.
+    shed: u64,
+    /// Connections accepted and closed at once because no file descriptor was left.
+    accept_no_fd: u64,
+}
+
+/// Whose a child is, by pid, for reaping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// The call of connection `index`.
+    Conn(usize),
+    /// A call whose connection is gone.
+    Orphan,
 }
 
 /// The running server.
@@ -119,26 +120,30 @@ pub struct Service {
     signals: Signals,
     listener: Option<TcpListener>,
     gre: GreSocket,
+    rx: RecvBatch,
+    rx_counters: RxCounters,
+    read_buf: Vec<u8>,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
     /// (client address, our Call ID) -> connection index, for calls that are up.
     gre_calls: HashMap<(Ipv4Addr, u16), usize>,
     call_ids: HashSet<u16>,
+    /// Every pppd by pid, so that a SIGCHLD finds its call at once.
+    pids: HashMap<u32, Owner>,
     pool: AddressPool,
-    /// Calls whose connection is gone, kept until their pppd is reaped.
-    orphans: Vec<Call>,
+    /// Calls whose connection is gone, kept until their pppd is reaped, by pid.
+    orphans: HashMap<u32, Call>,
     /// Every connection's next deadline, earliest first, as (deadline, index): a wake
     /// costs O(log n) whatever the number of tunnels, where a scan of every connection
-    /// made per-packet CPU grow with the tunnel count (issue 5's scale target). Entries go
-    /// stale when a deadline moves; a popped stale entry only costs a check.
+    /// made per-packet CPU grow with the tunnel count. Entries go stale when a deadline
+    /// moves; a popped stale entry only costs a check.
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     shutdown_deadline: Option<Instant>,
     stats: ServerStats,
-    buf: Vec<u8>,
     logwtmp_warned: bool,
     /// A descriptor held back for the moment the process has none left: closed to accept
     /// one pending connection and close it at once, so that the backlog keeps draining.
-    reserve_fd: Option<std::os::fd::OwnedFd>,
+    reserve_fd: Option<OwnedFd>,
     /// Out of descriptors was reported (once, until accepting works again).
     fd_exhaustion_logged: bool,
     /// When to try the listener again after running out of descriptors.
@@ -158,7 +163,7 @@ impl Service {
             format!("cannot open the raw GRE socket: {e} (raw sockets need root or CAP_NET_RAW)")
         })?;
         let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
-        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD])
+        let mut signals = signals::program_signals()
             .map_err(|e| format!("cannot install signal handlers: {e}"))?;
         let registry = poll.registry();
         let register =
@@ -186,16 +191,19 @@ impl Service {
             signals,
             listener: Some(listener),
             gre,
+            rx: gre_rx::new_batch(),
+            rx_counters: RxCounters::default(),
+            read_buf: vec![0; READ_BUF],
             conns: Vec::new(),
             free: Vec::new(),
             gre_calls: HashMap::new(),
             call_ids: HashSet::new(),
+            pids: HashMap::new(),
             pool,
-            orphans: Vec::new(),
+            orphans: HashMap::new(),
             timers: BinaryHeap::new(),
             shutdown_deadline: None,
             stats: ServerStats::default(),
-            buf: vec![0; 65536],
             logwtmp_warned: false,
             reserve_fd: crate::sys::fd::reserve().ok(),
             fd_exhaustion_logged: false,
@@ -233,17 +241,13 @@ impl Service {
                 match event.token() {
                     LISTENER => self.accept(),
                     GRE => self.on_gre(&mut touched),
-                    SIGNALS => {
-                        self.on_signals();
-                        // Reaping, reloading and shutting down reach any connection.
-                        touched.extend(0..self.conns.len());
-                    }
+                    SIGNALS => self.on_signals(&mut touched),
                     Token(t) if t >= FIRST_CONN => {
                         let (index, is_pty) = ((t - FIRST_CONN) / 2, (t - FIRST_CONN) % 2 == 1);
-                        if !is_pty {
-                            self.on_ctrl(index);
-                        } else {
+                        if is_pty {
                             self.on_pty(index);
+                        } else {
+                            self.on_ctrl(index);
                         }
                         touched.push(index);
                     }
@@ -275,10 +279,11 @@ impl Service {
     /// Puts connection `index`'s deadline in the heap if it is earlier than the one there
     /// (a later one is found when the earlier entry pops, and put back then).
     fn schedule(&mut self, index: usize) {
+        let stimeout = self.config.stimeout;
         let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
-        if let Some(d) = conn.deadline(self.config.stimeout)
+        if let Some(d) = conn.deadline(stimeout)
             && conn.scheduled.is_none_or(|s| d < s)
         {
             conn.scheduled = Some(d);
@@ -303,14 +308,14 @@ impl Service {
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
                     // The listener is edge-triggered: returning without draining it would
                     // never wake us for it again. Turn the next connection away instead.
-                    if !self.shed_one_connection() {
+                    if !self.turn_one_away() {
                         return;
                     }
                     continue;
                 }
                 Err(e) => {
                     // ECONNABORTED and the like concern one connection: go on with the next.
-                    debug!("ctrl: accept failed: {e}");
+                    log::debug!("ctrl: accept failed: {e}");
                     continue;
                 }
             };
@@ -325,13 +330,13 @@ impl Service {
     }
 
     /// Out of file descriptors: frees the reserve, accepts one pending connection and closes
-    /// it at once, then takes the reserve back. False when even that failed (the backlog
-    /// then waits for a descriptor to come free).
-    fn shed_one_connection(&mut self) -> bool {
+    /// it at once, then takes the reserve back. False when even that failed (the listener
+    /// is then looked at again shortly).
+    fn turn_one_away(&mut self) -> bool {
         if !self.fd_exhaustion_logged {
             let limit = crate::sys::fd::open_files_limit();
             error!(
-                "ctrl: out of file descriptors (limit={limit}); turning new connections away until some close. pptpd needs about 3 per call: raise LimitNOFILE in pptpd.service or lower connections"
+                "ctrl: out of file descriptors (limit={limit}); turning new connections away until some close. pptpd needs about 4 per call: raise LimitNOFILE in pptpd.service or lower connections"
             );
             self.fd_exhaustion_logged = true;
         }
@@ -341,16 +346,14 @@ impl Service {
         // reserve is taken back.
         let accepted = self.listener.as_ref().map(|l| l.accept().is_ok());
         self.reserve_fd = crate::sys::fd::reserve().ok();
-        let shed = accepted == Some(true) && self.reserve_fd.is_some();
-        if !shed {
-            // Nothing could be done now (no reserve yet): the listener is edge-triggered,
-            // so look at it again shortly rather than wait for an edge that never comes.
+        let turned_away = accepted == Some(true) && self.reserve_fd.is_some();
+        if !turned_away {
             self.accept_retry = Some(Instant::now() + ACCEPT_RETRY);
         }
-        shed
+        turned_away
     }
 
-    fn add_conn(&mut self, mut stream: TcpStream, client: Ipv4Addr) {
+    fn add_conn(&mut self, stream: mio::net::TcpStream, client: Ipv4Addr) {
         // Bounded: beyond twice the call capacity a newcomer takes the place of the oldest
         // connection without a call; when every connection carries one, it is refused at
         // once with a proper reply. Silent or slow connections cannot lock clients out.
@@ -364,26 +367,22 @@ impl Service {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        let token = Token(FIRST_CONN + 2 * index);
-        if let Err(e) = self.poll.registry().register(
-            &mut stream,
-            token,
-            Interest::READABLE | Interest::WRITABLE,
-        ) {
-            warn!("ctrl: cannot watch connection from {client}: {e}");
-            self.free.push(index);
-            return;
-        }
+        let ctrl = match CtrlStream::new(self.poll.registry(), stream, ctrl_token(index), client) {
+            Ok(ctrl) => ctrl,
+            Err(e) => {
+                warn!("ctrl: cannot watch connection from {client}: {e}");
+                self.free.push(index);
+                return;
+            }
+        };
         info!("ctrl: connection from {client}");
         let now = Instant::now();
         self.conns[index] = Some(Conn {
-            stream,
+            local: ctrl.local_ip(),
+            ctrl,
             client,
             accepted: now,
             pac: PacConnection::new(self.pac_config(), now, refusing),
-            ctrl_in: Vec::new(),
-            partial_since: None,
-            ctrl_out: Vec::new(),
             call: None,
             scheduled: None,
         });
@@ -407,9 +406,9 @@ impl Service {
             conn.pac.shed(Instant::now());
             self.stats.shed += 1;
         }
-        self.settle(index);
         // One still waiting for our stop's reply keeps its slot for at most TEARDOWN_WAIT
         // and is not shed twice; the limit stays a bound.
+        self.settle(index);
         true
     }
 
@@ -422,264 +421,56 @@ impl Service {
         }
     }
 
-    // ---- control connections ----
+    // ---- readiness ----
 
     fn on_ctrl(&mut self, index: usize) {
-        let now = Instant::now();
         let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
             return;
         };
-        let mut buf = [0u8; 4096];
-        loop {
-            match conn.stream.read(&mut buf) {
-                Ok(0) => {
-                    conn.pac.connection_lost();
-                    break;
-                }
-                Ok(n) => {
-                    conn.ctrl_in.extend_from_slice(&buf[..n]);
-                    if !parse_ctrl(conn, now) {
-                        conn.pac.connection_lost();
-                        break;
-                    }
-                    // The rest of a started message has stimeout to come (it once waited
-                    // for the keepalive, two minutes).
-                    if conn.ctrl_in.is_empty() {
-                        conn.partial_since = None;
-                    } else {
-                        conn.partial_since.get_or_insert(now);
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => {
-                    conn.pac.connection_lost();
-                    break;
-                }
-            }
-        }
+        conn.ctrl
+            .on_ready(self.poll.registry(), Instant::now(), &mut conn.pac);
     }
-
-    /// Runs the machine's outputs for one connection: replies, call decisions, closing.
-    fn settle(&mut self, index: usize) {
-        loop {
-            let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
-                return;
-            };
-            while let Some(msg) = conn.pac.poll_transmit() {
-                debug!("ctrl: sending {} to {}", msg.message_type(), conn.client);
-                msg.emit(&mut conn.ctrl_out);
-            }
-            flush_ctrl(conn);
-            if let Some(call) = conn.call.as_mut() {
-                let waiting = call.flush();
-                watch_pty_writes(self.poll.registry(), index, call, waiting);
-            }
-            let Some(event) = conn.pac.poll_event() else {
-                return;
-            };
-            self.on_pac_event(index, event);
-        }
-    }
-
-    fn on_pac_event(&mut self, index: usize, event: PacEvent) {
-        let now = Instant::now();
-        let Some(conn) = self.conns[index].as_mut() else {
-            return;
-        };
-        let client = conn.client;
-        match event {
-            PacEvent::CallRequested { peer_call_id } => match self.start_call(index) {
-                Ok(call_id) => {
-                    let Some(conn) = self.conns[index].as_mut() else {
-                        return;
-                    };
-                    if !conn.pac.accept_call(now, call_id) {
-                        // Cannot happen: the request was made in this settle. Should it,
-                        // the pppd just started must not outlive the call.
-                        if let Some(call) = conn.call.take() {
-                            self.gre_calls.remove(&(client, call.call_id));
-                            call.terminate_pppd();
-                            self.orphans.push(call);
-                        }
-                    }
-                }
-                Err(why) => {
-                    warn!("call: refused call from {client} peer_call_id={peer_call_id}: {why}");
-                    if let Some(conn) = self.conns[index].as_mut() {
-                        conn.pac.refuse_call(now);
-                    }
-                }
-            },
-            PacEvent::CallUp {
-                call_id,
-                peer_call_id,
-                peer_window,
-            } => {
-                let gre = GreConfig::default();
-                if let Some(call) = conn.call.as_mut() {
-                    call.start_gre(gre, peer_call_id, peer_window);
-                    self.gre_calls.insert((client, call_id), index);
-                    info!("call: up client={client} call_id={call_id} peer_call_id={peer_call_id}");
-                }
-            }
-            PacEvent::CallDown(why) => {
-                if let Some(call) = conn.call.as_mut() {
-                    info!("call: {why} client={client} call_id={}", call.call_id);
-                    self.gre_calls.remove(&(client, call.call_id));
-                    call.session = None;
-                    call.terminate_pppd();
-                }
-            }
-            PacEvent::Closed(reason) => {
-                info!("ctrl: connection from {client} ended: {reason}");
-                self.remove_conn(index);
-            }
-        }
-    }
-
-    /// Takes an address slot and a Call ID and starts pppd; the call is refused otherwise.
-    fn start_call(&mut self, index: usize) -> Result<u16, String> {
-        let conn = self.conns[index].as_ref().ok_or("no connection")?;
-        if conn.call.is_some() {
-            // The machine places no call while one holds a pppd (issue 10, defect 1); this
-            // keeps a pppd from ever being replaced unreaped, whatever changes there.
-            return Err("the connection's previous call has not ended yet".into());
-        }
-        let client = conn.client;
-        let slot = self
-            .pool
-            .acquire()
-            .ok_or("no free address or connection slot")?;
-        let call_id = self.unique_call_id();
-        let logwtmp = self.config.logwtmp && self.logwtmp_available();
-        let args = pppd_args(&CallArgs {
-            option_file: self.config.option_file.as_deref(),
-            speed: &self.config.speed,
-            local: slot.local,
-            remote: slot.remote,
-            client,
-            noipparam: self.config.noipparam,
-            logwtmp,
-        });
-        let (master, pppd) = match crate::sys::pppd::spawn_on_stdio(&self.config.ppp, &args) {
-            Ok(pair) => pair,
-            Err(e) => {
-                self.pool.release(slot.index);
-                return Err(format!("cannot start {}: {e}", self.config.ppp.display()));
-            }
-        };
-        debug!("pppd: started pid={} args={}", pppd.id(), args.join(" "));
-        let registered = self.poll.registry().register(
-            &mut SourceFd(&master.as_raw_fd()),
-            pty_token(index),
-            Interest::READABLE,
-        );
-        self.call_ids.insert(call_id);
-        let call = Call::new(call_id, client, slot, pppd, master);
-        if let Err(e) = registered {
-            call.terminate_pppd();
-            self.orphans.push(call);
-            return Err(format!("cannot watch pppd's pty: {e}"));
-        }
-        if let Some(conn) = self.conns[index].as_mut() {
-            conn.call = Some(call);
-        }
-        Ok(call_id)
-    }
-
-    fn logwtmp_available(&mut self) -> bool {
-        let there = Path::new(LOGWTMP_PLUGIN).exists();
-        if !there && !self.logwtmp_warned {
-            warn!("pppd: logwtmp is set but {LOGWTMP_PLUGIN} is missing; calls start without it");
-            self.logwtmp_warned = true;
-        }
-        there
-    }
-
-    /// A Call ID no live call has: random, then the next free one, so it always ends.
-    fn unique_call_id(&self) -> u16 {
-        let start = crate::sys::random::random_u16().unwrap_or(1);
-        (0..=u16::MAX)
-            .map(|i| start.wrapping_add(i))
-            // 0 is avoided: some clients take it for "no call" (poptop's "No free Call IDs").
-            .find(|id| *id != 0 && !self.call_ids.contains(id))
-            .unwrap_or(1)
-    }
-
-    fn remove_conn(&mut self, index: usize) {
-        let Some(mut conn) = self.conns[index].take() else {
-            return;
-        };
-        let _ = self.poll.registry().deregister(&mut conn.stream);
-        if let Some(call) = conn.call.take() {
-            self.gre_calls.remove(&(conn.client, call.call_id));
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&call.master.as_raw_fd()));
-            call.terminate_pppd();
-            self.orphans.push(call);
-        }
-        self.free.push(index);
-        self.reap();
-    }
-
-    // ---- data path ----
 
     fn on_gre(&mut self, touched: &mut Vec<usize>) {
         let now = Instant::now();
-        let mut buf = std::mem::take(&mut self.buf);
-        loop {
-            let n = match self.gre.recv(&mut buf) {
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    self.stats.rx_errors += 1;
-                    continue;
+        let (conns, gre_calls) = (&mut self.conns, &self.gre_calls);
+        gre_rx::drain(
+            &self.gre,
+            &mut self.rx,
+            &mut self.rx_counters,
+            |p, counters| {
+                let Some(&index) = gre_calls.get(&(p.src, p.header.call_id)) else {
+                    // A live Call ID from another address is not that call's (a spoofer, or a
+                    // client that moved): it is dropped like any unknown call.
+                    counters.unknown_call += 1;
+                    return;
+                };
+                if let Some(call) = conns[index].as_mut().and_then(|c| c.call.as_mut()) {
+                    call.data.on_gre(now, &p.header, p.payload);
+                    touched.push(index);
                 }
-            };
-            let Ok(datagram) = Ipv4Datagram::parse(&buf[..n]) else {
-                self.stats.rx_invalid += 1;
-                continue;
-            };
-            if datagram.protocol != PROTOCOL_GRE {
-                continue;
-            }
-            let Ok((header, payload)) = GreHeader::parse(datagram.payload) else {
-                self.stats.rx_invalid += 1;
-                continue;
-            };
-            let Some(&index) = self.gre_calls.get(&(datagram.src, header.call_id)) else {
-                self.stats.rx_unknown_call += 1;
-                continue;
-            };
-            if let Some(call) = self.conns[index].as_mut().and_then(|c| c.call.as_mut()) {
-                call.on_gre(now, &header, payload);
-                touched.push(index);
-            }
-        }
-        self.buf = buf;
+            },
+        );
     }
 
     fn on_pty(&mut self, index: usize) {
-        let mut buf = std::mem::take(&mut self.buf);
-        if let Some(call) = self.conns[index].as_mut().and_then(|c| c.call.as_mut())
-            && !call.on_pty(&mut buf, &self.gre, &mut self.stats)
+        let Some(call) = self.conns[index].as_mut().and_then(|c| c.call.as_mut()) else {
+            return;
+        };
+        if let Err(why) = call
+            .data
+            .read_pppd(Instant::now(), &self.gre, &mut self.read_buf)
         {
             // pppd closed its side; SIGCHLD tells us it exited.
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&call.master.as_raw_fd()));
+            log::debug!("pppd: stream of call_id={} ended: {why}", call.call_id);
+            call.data.stop(self.poll.registry());
         }
-        self.buf = buf;
     }
 
     // ---- timers and signals ----
 
     fn on_timers(&mut self, now: Instant, touched: &mut Vec<usize>) {
+        let stimeout = self.config.stimeout;
         while let Some(&Reverse((due, index))) = self.timers.peek() {
             if due > now {
                 break;
@@ -693,86 +484,29 @@ impl Service {
             }
             // Settled and scheduled again by the caller, due or not.
             touched.push(index);
-            let stimeout = self.config.stimeout;
-            if conn.partial_since.is_some_and(|t| now >= t + stimeout) {
-                conn.partial_since = None;
-                conn.pac
-                    .drop_connection(PacClosed::IncompleteMessage(stimeout));
-            }
+            conn.ctrl.handle_timeout(now, stimeout, &mut conn.pac);
             if conn.pac.poll_timeout().is_some_and(|d| now >= d) {
                 conn.pac.handle_timeout(now);
             }
             if let Some(call) = conn.call.as_mut()
-                && call.poll_timeout().is_some_and(|d| now >= d)
+                && call.data.poll_timeout().is_some_and(|d| now >= d)
+                && let Err(why) = call.data.handle_timeout(now, &self.gre, &mut self.read_buf)
             {
-                call.on_timer(now, &self.gre, &mut self.stats);
+                log::debug!("pppd: stream of call_id={} ended: {why}", call.call_id);
+                call.data.stop(self.poll.registry());
             }
         }
     }
 
-    fn on_signals(&mut self) {
+    fn on_signals(&mut self, touched: &mut Vec<usize>) {
         let pending: Vec<i32> = self.signals.pending().collect();
         for signal in pending {
             match signal {
-                SIGCHLD => self.reap(),
-                SIGHUP => self.reload(),
-                SIGUSR1 => self.log_stats(),
+                signals::CHILD => self.reap(touched),
+                signals::HANGUP => self.reload(),
+                signals::USER1 => self.log_stats(),
                 _ => self.begin_shutdown(),
             }
-        }
-    }
-
-    /// Reaps exited pppds: the call is disconnected if still up, and its address and
-    /// Call ID return to the pool (after pppd's ip-down, as poptop waits too).
-    fn reap(&mut self) {
-        let now = Instant::now();
-        for index in 0..self.conns.len() {
-            let Some(conn) = self.conns[index].as_mut() else {
-                continue;
-            };
-            let Some(status) = conn.call.as_mut().and_then(Call::try_reap) else {
-                continue;
-            };
-            let Some(call) = conn.call.take() else {
-                continue;
-            };
-            info!(
-                "call: pppd exited client={} call_id={} {status}",
-                conn.client, call.call_id
-            );
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&call.master.as_raw_fd()));
-            self.gre_calls.remove(&(conn.client, call.call_id));
-            conn.pac.call_ended(now);
-            self.release(&call);
-            self.settle(index);
-        }
-        let mut orphans = std::mem::take(&mut self.orphans);
-        orphans.retain_mut(|call| {
-            let done = call.try_reap().is_some();
-            if done {
-                self.release(call);
-            }
-            !done
-        });
-        self.orphans = orphans;
-    }
-
-    fn release(&mut self, call: &Call) {
-        self.call_ids.remove(&call.call_id);
-        if self.pool.release(call.slot.index) {
-            let addr = call
-                .slot
-                .remote
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "-".into());
-            info!(
-                "call: released address={addr} call_id={} drops={}",
-                call.call_id,
-                call.backlog_drops()
-            );
         }
     }
 
@@ -822,9 +556,8 @@ impl Service {
             .iter_mut()
             .flatten()
             .filter_map(|c| c.call.as_mut());
-        for call in calls.chain(self.orphans.iter_mut()) {
-            let _ = call.pppd.kill();
-            let _ = call.pppd.wait();
+        for call in calls.chain(self.orphans.values_mut()) {
+            call.kill_pppd();
         }
         warn!(
             "ctrl: stopped after {}s with clients or pppds still there",
@@ -833,61 +566,35 @@ impl Service {
     }
 
     fn log_stats(&self) {
-        let s = &self.stats;
+        let (r, s) = (&self.rx_counters, &self.stats);
+        let calls = self.conns.iter().flatten().filter_map(|c| c.call.as_ref());
+        let (mut tx_failed, mut tx_oversize, mut bad) = (0, 0, 0);
+        for call in calls {
+            let c = call.data.counters();
+            tx_failed += c.tx_failed;
+            tx_oversize += c.tx_oversize;
+            bad += c.ppp_bad_frames;
+        }
         info!(
-            "gre: stats connections={} calls={} addresses_in_use={} shed={} accept_no_fd={} rx_invalid={} rx_unknown_call={} rx_errors={} tx_failed={} ppp_bad_frames={}",
+            "gre: stats connections={} calls={} addresses_in_use={} shed={} accept_no_fd={} rx_invalid={} rx_unknown_call={} rx_errors={} tx_failed={tx_failed} tx_oversize={tx_oversize} ppp_bad_frames={bad}",
             self.conns.iter().flatten().count(),
             self.gre_calls.len(),
             self.pool.in_use(),
             s.shed,
             s.accept_no_fd,
-            s.rx_invalid,
-            s.rx_unknown_call,
-            s.rx_errors,
-            s.tx_failed,
-            s.ppp_bad_frames
+            r.invalid,
+            r.unknown_call,
+            r.errors,
         );
     }
 }
 
-/// Takes every whole message from the connection's input; false when framing is lost.
-fn parse_ctrl(conn: &mut Conn, now: Instant) -> bool {
-    let (client, pac) = (conn.client, &mut conn.pac);
-    let framed = take_messages(&mut conn.ctrl_in, |msg| match msg {
-        Ok(msg) => {
-            debug!("ctrl: received {} from {client}", msg.message_type());
-            pac.handle_message(now, msg);
-        }
-        Err(e) => warn!("ctrl: dropped malformed control message from {client}: {e}"),
-    });
-    if let Err(e) = &framed {
-        warn!("ctrl: lost message framing from {client}: {e}");
-    }
-    framed.is_ok()
-}
-
-fn flush_ctrl(conn: &mut Conn) {
-    while !conn.ctrl_out.is_empty() {
-        match conn.stream.write(&conn.ctrl_out) {
-            Ok(n) => {
-                conn.ctrl_out.drain(..n);
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => {
-                conn.ctrl_out.clear();
-                conn.pac.connection_lost();
-                return;
-            }
-        }
-    }
-}
-
-/// Raises the open-files limit to what `calls` need (a control connection and a pty per
-/// call, as many call-less connections again, and a few of our own) and warns when the
-/// hard limit is lower: the server then turns newcomers away when descriptors run out.
+/// Raises the open-files limit to what `calls` need (a control connection, a pty master
+/// and slave per call, as many call-less connections again, and a few of our own) and
+/// warns when the hard limit is lower: the server then turns newcomers away when
+/// descriptors run out.
 fn check_open_files_limit(calls: usize) {
-    let needed = 3 * (calls.max(8) as u64) + 32;
+    let needed = 4 * (calls.max(8) as u64) + 32;
     let limit = crate::sys::fd::raise_open_files_limit(needed);
     if limit < needed {
         warn!(

@@ -1,7 +1,7 @@
 //! Non-blocking reads and writes on borrowed file descriptors (pppd's pty, stdin/stdout).
 
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 
@@ -71,9 +71,13 @@ pub fn raise_open_files_limit(wanted: u64) -> u64 {
     soft
 }
 
-/// Borrows a descriptor that stays open for the life of the process (stdin, stdout, or a
-/// pty master the caller keeps), so that safe code can pass it around by number.
-pub fn borrow(fd: std::os::fd::RawFd) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: callers only pass descriptors they keep open until exit (see above).
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+/// A descriptor of our own for standard input (0) or output (1), as pppd's `pty` option
+/// hands them to the helper: a duplicate, so that it can be owned like any other.
+pub fn dup_stdio(output: bool) -> io::Result<OwnedFd> {
+    let fd = if output {
+        nix::unistd::dup(std::io::stdout())?
+    } else {
+        nix::unistd::dup(std::io::stdin())?
+    };
+    Ok(fd)
 }

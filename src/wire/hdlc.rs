@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+use super::frames::FrameBuf;
+
 /// Flag Sequence that opens and closes every frame (RFC 1662 §4.1).
 pub const FLAG: u8 = 0x7e;
 /// Control Escape: the next byte is XORed with 0x20 (RFC 1662 §4.2).
@@ -132,19 +134,53 @@ fn fcs16_8(fcs: u16, w: u64) -> u16 {
     (lookup(7, x, 0) ^ lookup(6, x, 1)) ^ ahead
 }
 
+/// The Async-Control-Character-Map that escaping follows (RFC 1662 §7.1): bit `n` set
+/// means the control character `n` must be escaped; [`FLAG`] and [`ESCAPE`] always are.
+///
+/// Before LCP has agreed on a map, every control character is escaped ([`Accm::ALL`]),
+/// which every receiver accepts; after, pppd usually asks for none ([`Accm::NONE`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Accm {
+    map: u32,
+    /// Which bytes to escape, from `map`.
+    escape: [bool; 256],
+}
+
+impl Accm {
+    /// Every control character escaped (0xffffffff): the default before LCP.
+    pub const ALL: Accm = Accm::new(0xffff_ffff);
+    /// No control character escaped (0): what pppd asks for by default.
+    pub const NONE: Accm = Accm::new(0);
+
+    /// The map with these bits.
+    pub const fn new(map: u32) -> Accm {
+        let mut escape = [false; 256];
+        let mut b = 0;
+        while b < 0x20 {
+            escape[b] = map & (1 << b) != 0;
+            b += 1;
+        }
+        escape[FLAG as usize] = true;
+        escape[ESCAPE as usize] = true;
+        Accm { map, escape }
+    }
+
+    /// The map's bits.
+    pub const fn bits(&self) -> u32 {
+        self.map
+    }
+}
+
+impl fmt::Debug for Accm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Accm({:#010x})", self.map)
+    }
+}
+
 /// Which bytes [`encode_async`] escapes: every byte below 0x20 (ACCM 0xffffffff) plus
 /// [`FLAG`] and [`ESCAPE`] (RFC 1662 §4.2; the ACCM is the §7.1 option).
-static NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        t[b] = true;
-        b += 1;
-    }
-    t[FLAG as usize] = true;
-    t[ESCAPE as usize] = true;
-    t
-};
+#[cfg(test)]
+static NEEDS_ESCAPE: [bool; 256] = Accm::ALL.escape;
 
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
@@ -183,10 +219,17 @@ fn find_first(data: &[u8], word_hits: impl Fn(u64) -> u64, is_hit: impl Fn(u8) -
     at + tail.iter().position(|&b| is_hit(b)).unwrap_or(tail.len())
 }
 
-/// Nonzero iff a byte of the little-endian word `w` [`NEEDS_ESCAPE`].
+/// Nonzero iff a byte of the little-endian word `w` may need escaping under some map: a
+/// control character, [`FLAG`] or [`ESCAPE`] (a prefilter: the map then decides).
 #[inline(always)]
 fn word_needs_escape(w: u64) -> u64 {
     bytes_below_0x20(w) | bytes_equal(w, FLAG) | bytes_equal(w, ESCAPE)
+}
+
+/// Nonzero iff a byte of `w` is [`FLAG`] or [`ESCAPE`]: all that a map of 0 escapes.
+#[inline(always)]
+fn word_has_flag_or_escape(w: u64) -> u64 {
+    bytes_equal(w, FLAG) | bytes_equal(w, ESCAPE)
 }
 
 /// Index of the first byte of `data` that [`NEEDS_ESCAPE`], or `data.len()` (the tests'
@@ -199,11 +242,7 @@ fn find_escapable(data: &[u8]) -> usize {
 /// Index of the first [`FLAG`] or [`ESCAPE`] in `data`, or `data.len()`.
 #[inline]
 fn find_flag_or_escape(data: &[u8]) -> usize {
-    find_first(
-        data,
-        |w| bytes_equal(w, FLAG) | bytes_equal(w, ESCAPE),
-        |b| b == FLAG || b == ESCAPE,
-    )
+    find_first(data, word_has_flag_or_escape, |b| b == FLAG || b == ESCAPE)
 }
 
 /// Index of the first [`FLAG`] in `data`, or `data.len()`.
@@ -212,38 +251,40 @@ fn find_flag(data: &[u8]) -> usize {
     find_first(data, |w| bytes_equal(w, FLAG), |b| b == FLAG)
 }
 
-/// Appends `data` to `out`, escaping every byte that [`NEEDS_ESCAPE`].
+/// Writes `data` escaped as `accm` says into `buf` from `j` (room for twice its length);
+/// returns the end.
 ///
-/// Eight bytes at a time: a word without a byte to escape is copied whole (most plain
-/// traffic); one with any is written branch-free, each byte as its two possible output
-/// bytes with the cursor moved past one or both. MPPE makes payloads random, so about one
-/// byte in eight needs escaping: a run-by-run copy then stopped every few bytes and
-/// mispredicted each time (0.52 GB/s on random 1400-byte frames, 0.76 GB/s this way).
+/// Eight bytes at a time: a word with nothing to escape is copied whole (most plain
+/// traffic, and every word under a map of 0 but for the rare 7D or 7E); one with a byte to
+/// escape is written branch-free, each byte as its two possible output bytes with the
+/// cursor moved past one or both. MPPE makes payloads random, so under the all-escaping
+/// map about one byte in eight needs escaping: a run-by-run copy then stopped every few
+/// bytes and mispredicted each time (0.52 GB/s on random 1400-byte frames, 0.76 GB/s this
+/// way). Under a map of 0 it is one byte in 128.
 #[inline]
-fn extend_escaped(out: &mut Vec<u8>, data: &[u8]) {
-    let start = out.len();
-    out.resize(start + 2 * data.len(), 0);
-    let buf = &mut out[start..];
-    let mut j = 0;
+fn write_escaped(buf: &mut [u8], mut j: usize, data: &[u8], accm: &Accm) -> usize {
+    let prefilter = if accm.map == 0 {
+        word_has_flag_or_escape
+    } else {
+        word_needs_escape
+    };
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
-        let w = word(c);
-        if word_needs_escape(w) == 0 {
+        if prefilter(word(c)) == 0 {
             buf[j..j + 8].copy_from_slice(c);
             j += 8;
         } else {
-            j = escape_bytes(buf, j, c);
+            j = escape_bytes(buf, j, c, accm);
         }
     }
-    j = escape_bytes(buf, j, chunks.remainder());
-    out.truncate(start + j);
+    escape_bytes(buf, j, chunks.remainder(), accm)
 }
 
 /// Writes `data` escaped into `buf` from `j` (room for twice its length); returns the end.
 #[inline(always)]
-fn escape_bytes(buf: &mut [u8], mut j: usize, data: &[u8]) -> usize {
+fn escape_bytes(buf: &mut [u8], mut j: usize, data: &[u8], accm: &Accm) -> usize {
     for &b in data {
-        let escape = NEEDS_ESCAPE[b as usize];
+        let escape = accm.escape[b as usize];
         buf[j] = if escape { ESCAPE } else { b };
         buf[j + 1] = b ^ ESCAPE_XOR;
         j += 1 + escape as usize;
@@ -251,25 +292,43 @@ fn escape_bytes(buf: &mut [u8], mut j: usize, data: &[u8]) -> usize {
     j
 }
 
-/// Appends one async-HDLC frame for `frame` (a PPP frame as carried in GRE: address/control
-/// and protocol as pppd sent them) to `out`: a leading 0x7E, the escaped frame, the escaped
-/// FCS (complemented, little-endian, per RFC 1662 §C.2), and a closing 0x7E. Escapes every
-/// byte < 0x20 and 0x7D, 0x7E (ACCM 0xffffffff: pppd on the pty side negotiates nothing with
-/// us, so the conservative map is the only safe one).
+/// The most bytes [`encode_async_into`] writes for a frame of `len` bytes: every byte and
+/// the FCS escaped, and two flags.
+pub const fn max_encoded_len(len: usize) -> usize {
+    2 * (len + FCS_LEN) + 2
+}
+
+/// Writes one async-HDLC frame for `frame` (a PPP frame as carried in GRE: address/control
+/// and protocol as pppd sent them) into `out`, escaping what `accm` says, and returns how
+/// many bytes it wrote: a leading 0x7E, the escaped frame, the escaped FCS (complemented,
+/// little-endian, per RFC 1662 §C.2), and a closing 0x7E. `out` must hold at least
+/// [`max_encoded_len`]`(frame.len())` bytes, or None is returned and nothing is written.
 ///
 /// pppd's async receiver unescapes any escaped byte whatever ACCM it negotiated with the
-/// peer (RFC 1662 §4.2), so over-escaping costs bytes but never correctness. The leading
-/// flag costs one byte and resynchronises pppd after any line noise, as pptp-linux and
-/// pptpd both send it. Nothing here limits `frame`'s length: the GRE side already bounds it.
-pub fn encode_async(frame: &[u8], out: &mut Vec<u8>) {
-    // Worst case: every byte of frame and FCS escaped, plus two flags. Reserving it once
-    // keeps the run copies below free of reallocation.
-    out.reserve(2 * (frame.len() + FCS_LEN) + 2);
+/// peer (RFC 1662 §4.2), so over-escaping costs bytes but never correctness; escaping less
+/// than pppd's receive map drops the bytes it did not expect unescaped, so the caller only
+/// relaxes the map once pppd has applied it. The leading flag costs one byte and
+/// resynchronises pppd after any line noise, as pptp-linux and pptpd both send it. Nothing
+/// here limits `frame`'s length: the GRE side already bounds it.
+pub fn encode_async_into(frame: &[u8], accm: &Accm, out: &mut [u8]) -> Option<usize> {
+    if out.len() < max_encoded_len(frame.len()) {
+        return None;
+    }
     let fcs = !fcs16(FCS_INIT, frame);
-    out.push(FLAG);
-    extend_escaped(out, frame);
-    extend_escaped(out, &fcs.to_le_bytes());
-    out.push(FLAG);
+    out[0] = FLAG;
+    let j = write_escaped(out, 1, frame, accm);
+    let j = escape_bytes(out, j, &fcs.to_le_bytes(), accm);
+    out[j] = FLAG;
+    Some(j + 1)
+}
+
+/// Appends one async-HDLC frame for `frame` to `out`, escaping every control character
+/// (the map before LCP), as [`encode_async_into`] writes it.
+pub fn encode_async(frame: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + max_encoded_len(frame.len()), 0);
+    let n = encode_async_into(frame, &Accm::ALL, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + n);
 }
 
 /// Why a frame read from pppd was dropped.
@@ -301,17 +360,20 @@ impl std::error::Error for FrameError {}
 /// Incremental decoder for the pty byte stream: frames may be split across reads and several
 /// may arrive in one read.
 ///
-/// Memory is one buffer of [`MAX_FRAME_LEN`] bytes, allocated once by [`new`](Self::new) and
-/// never grown, whatever the input.
+/// Frames are written unescaped into the decoder's [`FrameBuf`], where the caller reads
+/// them ([`frames`](Self::frames)) until it [`consume`](Self::consume)s them. Memory is one
+/// read's frames plus the frame being assembled, at most [`MAX_FRAME_LEN`], whatever the
+/// input.
 ///
 /// Bytes below 0x20 that arrive unescaped are kept as data, not discarded as RFC 1662 §4.2
 /// would have a receiver do for bytes in its ACCM: pppd frames the pty with the ACCM it
 /// negotiated with the remote peer, which we never see, so any byte may legitimately arrive
 /// unescaped.
+#[derive(Debug, Default)]
 pub struct AsyncDecoder {
-    /// Unescaped bytes of the current frame, FCS included. Never longer than
-    /// [`MAX_FRAME_LEN`], so never reallocated.
-    buf: Vec<u8>,
+    /// Frames decoded and not yet consumed, and the frame being assembled (FCS included,
+    /// never longer than [`MAX_FRAME_LEN`]).
+    frames: FrameBuf<FrameError>,
     /// The last byte seen was an [`ESCAPE`] whose partner has not arrived yet.
     escaped: bool,
     /// The current frame overflowed and was reported; skip to the next flag.
@@ -322,11 +384,7 @@ impl AsyncDecoder {
     /// A decoder at the start of a stream, as if a flag had just been seen: pppd opens its
     /// first frame with a flag, and bytes before it (if any) are one more frame to check.
     pub fn new() -> Self {
-        AsyncDecoder {
-            buf: Vec::with_capacity(MAX_FRAME_LEN),
-            escaped: false,
-            discarding: false,
-        }
+        Self::default()
     }
 
     /// Feeds bytes; calls `sink` once per complete frame, in order, with the unescaped frame
@@ -337,6 +395,26 @@ impl AsyncDecoder {
     ///
     /// A frame that does not end in this `input` stays buffered until a later call.
     pub fn push(&mut self, input: &[u8], mut sink: impl FnMut(Result<&[u8], FrameError>)) {
+        self.decode(input);
+        for entry in self.frames.iter() {
+            sink(entry.map_err(|e| *e));
+        }
+        self.frames.consume();
+    }
+
+    /// What was decoded since the last [`consume`](Self::consume): frames without their
+    /// FCS, and why bytes were dropped, in stream order.
+    pub fn frames(&self) -> &FrameBuf<FrameError> {
+        &self.frames
+    }
+
+    /// Forgets the frames decoded so far (the frame being assembled is kept).
+    pub fn consume(&mut self) {
+        self.frames.consume();
+    }
+
+    /// Feeds bytes; what they complete is added to [`frames`](Self::frames).
+    pub fn decode(&mut self, input: &[u8]) {
         let mut rest = input;
         while !rest.is_empty() {
             if self.discarding {
@@ -353,20 +431,20 @@ impl AsyncDecoder {
             if self.escaped {
                 // The escape ended the previous input.
                 self.escaped = false;
-                self.unescape(rest[0], &mut sink);
+                self.unescape(rest[0]);
                 rest = &rest[1..];
                 continue;
             }
             let run = find_flag_or_escape(rest);
-            self.append(&rest[..run], &mut sink);
+            self.append(&rest[..run]);
             match rest.get(run) {
                 Some(&FLAG) => {
-                    self.end_frame(&mut sink);
+                    self.end_frame();
                     rest = &rest[run + 1..];
                 }
                 Some(_) => match rest.get(run + 1) {
                     Some(&b) => {
-                        self.unescape(b, &mut sink);
+                        self.unescape(b);
                         rest = &rest[run + 2..];
                     }
                     None => {
@@ -381,7 +459,7 @@ impl AsyncDecoder {
 
     /// Handles the byte after an [`ESCAPE`].
     #[inline]
-    fn unescape(&mut self, b: u8, sink: &mut impl FnMut(Result<&[u8], FrameError>)) {
+    fn unescape(&mut self, b: u8) {
         if self.discarding {
             // The frame was already reported as too long: an abort only ends it, as the
             // flag does when the discarding frame is scanned in a later read. Reporting
@@ -394,59 +472,64 @@ impl AsyncDecoder {
         if b == FLAG {
             // RFC 1662 §4.3: an escape just before the closing flag aborts the frame.
             // The flag still closes it, so the next frame needs no opening flag of its own.
+            self.frames.drop_frame(Some(FrameError::Aborted));
             self.reset();
-            sink(Err(FrameError::Aborted));
-        } else {
-            self.append(&[b ^ ESCAPE_XOR], sink);
+        } else if self.room_for(1) {
+            self.frames.push_byte(b ^ ESCAPE_XOR);
         }
     }
 
     /// Adds unescaped bytes to the current frame, or starts discarding it if they would take
     /// it past [`MAX_FRAME_LEN`].
     #[inline]
-    fn append(&mut self, run: &[u8], sink: &mut impl FnMut(Result<&[u8], FrameError>)) {
-        if self.discarding {
-            return;
+    fn append(&mut self, run: &[u8]) {
+        if !self.discarding && self.room_for(run.len()) {
+            self.frames.extend(run);
         }
-        if self.buf.len() + run.len() > MAX_FRAME_LEN {
-            self.buf.clear();
-            self.discarding = true;
-            sink(Err(FrameError::TooLong));
-            return;
-        }
-        self.buf.extend_from_slice(run);
     }
 
-    /// A flag closed the current frame: deliver it or say why not, then start the next.
+    /// True when `n` more bytes fit the current frame; otherwise the frame is reported as
+    /// too long and discarded up to the next flag.
+    #[inline]
+    fn room_for(&mut self, n: usize) -> bool {
+        if self.frames.open_len() + n <= MAX_FRAME_LEN {
+            return true;
+        }
+        self.frames.drop_frame(Some(FrameError::TooLong));
+        self.discarding = true;
+        false
+    }
+
+    /// A flag closed the current frame: keep it or say why not, then start the next.
     ///
     /// The FCS is checked here, in one pass over the buffered frame (at most 8 KiB, still in
     /// L1), rather than run by run as the input is scanned: runs between escapes are a few
     /// dozen bytes, and their byte-at-a-time tails cost more than the second pass (1.0 GB/s
     /// run by run against 1.6 GB/s, measured on 1400-byte frames).
-    fn end_frame(&mut self, sink: &mut impl FnMut(Result<&[u8], FrameError>)) {
-        let len = self.buf.len();
+    fn end_frame(&mut self) {
+        let len = self.frames.open_len();
         if len == 0 {
             // Two consecutive flags make an empty frame, silently discarded (RFC 1662
             // §4.1); so is the flag that opens the stream.
         } else if len < MIN_FRAME_LEN {
-            sink(Err(FrameError::TooShort));
-        } else if fcs16(FCS_INIT, &self.buf) != FCS_GOOD {
+            self.frames.drop_frame(Some(FrameError::TooShort));
+        } else if fcs16(FCS_INIT, self.frames.open_frame()) != FCS_GOOD {
             // pptp-linux forwards such frames with a warning; pptpd drops them, and so do
             // we. GRE has no checksum of its own, so a frame corrupted on the pty path would
             // reach the peer's pppd looking intact: an MPPE frame would fail to decrypt
             // (in stateful mode forcing a CCP Reset-Request and a stall), and a plain one
             // would hand garbage to the peer's IP stack. Dropped, it is just a lost frame,
             // which PPP and the protocols above it already recover from.
-            sink(Err(FrameError::BadFcs));
+            self.frames.drop_frame(Some(FrameError::BadFcs));
         } else {
-            sink(Ok(&self.buf[..len - FCS_LEN]));
+            self.frames.close_frame(len - FCS_LEN);
         }
         self.reset();
     }
 
     /// Forgets the current frame: the state right after a flag.
     fn reset(&mut self) {
-        self.buf.clear();
+        self.frames.drop_frame(None);
         self.escaped = false;
         self.discarding = false;
     }
@@ -454,23 +537,7 @@ impl AsyncDecoder {
     /// Capacity of the frame buffer, to check that memory stays bounded.
     #[cfg(test)]
     fn buffer_capacity(&self) -> usize {
-        self.buf.capacity()
-    }
-}
-
-impl Default for AsyncDecoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Debug for AsyncDecoder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncDecoder")
-            .field("buffered", &self.buf.len())
-            .field("escaped", &self.escaped)
-            .field("discarding", &self.discarding)
-            .finish()
+        self.frames.capacity()
     }
 }
 

@@ -7,6 +7,7 @@
 use std::fmt;
 
 pub mod ctrl;
+pub mod frames;
 pub mod gre;
 pub mod hdlc;
 pub mod ipv4;

@@ -11,6 +11,8 @@
 //! frames can never be delimited on a sync pty; [`is_mppe_ack`] lets the caller stop with a
 //! clear error as soon as CCP agrees on MPPE.
 
+use super::frames::FrameBuf;
+
 /// What the start of a buffer says about the frame there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncFrameLen {
@@ -154,10 +156,11 @@ impl std::fmt::Display for SyncError {
 }
 
 /// Cuts the byte stream of a sync pty back into frames. A frame split across reads waits
-/// for the rest (pptp-linux drops it).
+/// for the rest (pptp-linux drops it). As [`AsyncDecoder`](super::hdlc::AsyncDecoder), it
+/// keeps what it found in a [`FrameBuf`] until the caller consumes it.
 #[derive(Debug, Default)]
 pub struct SyncDeframer {
-    pending: Vec<u8>,
+    frames: FrameBuf<SyncError>,
 }
 
 impl SyncDeframer {
@@ -169,31 +172,43 @@ impl SyncDeframer {
     /// Feeds bytes; calls `sink` once per whole frame, in order, or with why bytes were
     /// dropped. Memory stays below one maximal frame plus one read.
     pub fn push(&mut self, input: &[u8], mut sink: impl FnMut(Result<&[u8], SyncError>)) {
-        self.pending.extend_from_slice(input);
-        let buf = &self.pending[..];
-        let mut start = 0;
-        while start < buf.len() {
-            match sync_frame_len(&buf[start..]) {
+        self.decode(input);
+        for entry in self.frames.iter() {
+            sink(entry.map_err(|e| *e));
+        }
+        self.frames.consume();
+    }
+
+    /// What was cut since the last [`consume`](Self::consume), in stream order.
+    pub fn frames(&self) -> &FrameBuf<SyncError> {
+        &self.frames
+    }
+
+    /// Forgets the frames found so far (a frame still incomplete is kept).
+    pub fn consume(&mut self) {
+        self.frames.consume();
+    }
+
+    /// Feeds bytes; the whole frames they complete are added to [`frames`](Self::frames).
+    pub fn decode(&mut self, input: &[u8]) {
+        self.frames.extend(input);
+        while self.frames.open_len() > 0 {
+            let pending = self.frames.open_frame();
+            match sync_frame_len(pending) {
                 SyncFrameLen::Known(n) if n > crate::wire::hdlc::MAX_FRAME_LEN => {
-                    sink(Err(SyncError::TooLong(n)));
-                    start = buf.len();
+                    self.frames.drop_frame(Some(SyncError::TooLong(n)));
                 }
-                SyncFrameLen::Known(n) if start + n <= buf.len() => {
-                    sink(Ok(&buf[start..start + n]));
-                    start += n;
-                }
+                SyncFrameLen::Known(n) if n <= pending.len() => self.frames.split_frame(n),
                 SyncFrameLen::Known(_) | SyncFrameLen::NeedMore => break,
                 SyncFrameLen::Unknown(protocol) => {
                     let mut head = [0u8; 8];
-                    let rest = &buf[start..];
-                    let n = rest.len().min(8);
-                    head[..n].copy_from_slice(&rest[..n]);
-                    sink(Err(SyncError::UnknownLength { protocol, head }));
-                    start = buf.len();
+                    let n = pending.len().min(8);
+                    head[..n].copy_from_slice(&pending[..n]);
+                    self.frames
+                        .drop_frame(Some(SyncError::UnknownLength { protocol, head }));
                 }
             }
         }
-        self.pending.drain(..start);
     }
 }
 
@@ -242,7 +257,7 @@ mod tests {
             deframe(&mut d, &huge),
             [Err(SyncError::TooLong(0xffff + 4))]
         );
-        assert!(d.pending.is_empty());
+        assert_eq!(d.frames.open_len(), 0);
     }
 
     // LCP Configure-Request id 1, length 8: one option, MRU (type 1, length 4) of 1500.

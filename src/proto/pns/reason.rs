@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::REPLY_WAIT;
+use crate::proto::control::StreamFailure;
 use crate::wire::ctrl::codes::{
     DisconnectResult, GeneralError, OutgoingResult, StartResult, StopReason,
 };
@@ -51,6 +52,9 @@ pub enum CloseReason {
     /// The TCP connection ended without a Stop-Control-Connection-Request (poptop does
     /// this when its pppd exits), or failed.
     ConnectionLost,
+    /// The control stream broke a rule of its own (framing, a half-sent message, a
+    /// server that does not read what we send).
+    Stream(StreamFailure),
     /// No reply to our request within [`REPLY_WAIT`].
     NoReply(&'static str),
     /// No Echo-Reply within `--max-echo-wait`.
@@ -107,6 +111,7 @@ impl fmt::Display for CloseReason {
                 Ok(())
             }
             CloseReason::ConnectionLost => f.write_str("the server closed the control connection"),
+            CloseReason::Stream(why) => write!(f, "control connection dropped: {why}"),
             CloseReason::NoReply(what) => {
                 write!(
                     f,

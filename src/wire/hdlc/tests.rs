@@ -305,7 +305,6 @@ fn too_long_frame_is_reported_once() {
     assert_eq!(decode_chunks(&[&encode(&at)]), [Ok(at)]);
     // No flag at all for a long time: one report, bounded memory.
     let mut d = AsyncDecoder::new();
-    let cap = d.buffer_capacity();
     let mut reports = 0;
     for _ in 0..100 {
         d.push(&[0x55; 1000], |r| {
@@ -314,7 +313,7 @@ fn too_long_frame_is_reported_once() {
         });
     }
     assert_eq!(reports, 1);
-    assert_eq!(d.buffer_capacity(), cap);
+    assert!(d.buffer_capacity() <= 2 * MAX_FRAME_LEN);
 }
 
 /// What the decoder reports must not depend on where the reads split the stream: an
@@ -364,9 +363,10 @@ fn reports_do_not_depend_on_read_boundaries() {
 
 #[test]
 fn garbage_never_panics_and_memory_stays_bounded() {
+    // Memory: the frame being assembled (at most MAX_FRAME_LEN) and one push's frames,
+    // whatever the input; a push here is at most 255 * 40 bytes.
+    let bound = 2 * (MAX_FRAME_LEN + 255 * 40);
     let mut d = AsyncDecoder::new();
-    let cap = d.buffer_capacity();
-    assert!(cap >= MAX_FRAME_LEN);
     let all: Vec<u8> = (0..=255).collect();
     let check = |r: Result<&[u8], FrameError>| {
         if let Ok(f) = r {
@@ -390,7 +390,7 @@ fn garbage_never_panics_and_memory_stays_bounded() {
             })
             .collect();
         d.push(&chunk, check);
-        assert_eq!(d.buffer_capacity(), cap);
+        assert!(d.buffer_capacity() <= bound, "{}", d.buffer_capacity());
     }
     // Whatever came before, the next flag resynchronises.
     let mut got = Vec::new();

@@ -1,0 +1,16 @@
+//! The I/O ring both programs share, between the sans-IO machines of [`crate::proto`] and
+//! the event loops of `client` and `server`: what `pptp` and `pptpd` do alike with
+//! sockets and ptys lives here once.
+//!
+//! - [`ctrl_stream`]: a control connection's TCP stream, driving either control machine:
+//!   message framing, a bounded write queue with back-pressure, writability watched only
+//!   while output waits;
+//! - [`data_path`]: one call's data path: pppd's stream both ways, GRE sequencing, its
+//!   counters and its place in the event loop, one GRE sender;
+//! - [`ppp_stream`]: pppd's byte stream: frames in (deframing) and out (encoding, backlog);
+//! - [`gre_rx`]: received GRE, from the raw socket to (peer, header, payload).
+
+pub mod ctrl_stream;
+pub mod data_path;
+pub mod gre_rx;
+pub mod ppp_stream;
