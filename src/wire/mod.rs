@@ -12,6 +12,7 @@ pub mod gre;
 pub mod hdlc;
 pub mod ipv4;
 pub mod ppp;
+pub mod radius;
 
 /// Why a buffer could not be parsed. Small and `Copy`, so that the data path can count and
 /// log it without allocating.
