@@ -55,6 +55,8 @@ use hmac::{KeyInit, Mac};
 use md5::{Digest, Md5};
 
 #[cfg(test)]
+pub(crate) mod test_vectors;
+#[cfg(test)]
 mod tests;
 
 /// Length of the header: Code, Identifier, Length and Authenticator.
