@@ -3,6 +3,7 @@
 
 pub mod accm;
 pub mod control;
+pub mod dae;
 pub mod gre;
 pub mod keepalive;
 pub mod pac;
