@@ -1,5 +1,6 @@
 //! Parsing, authenticating and building RADIUS packets; vectors in `test_vectors.rs`.
 
+use super::names::{ATTRIBUTES, CODES, ERROR_CAUSES};
 use super::test_vectors::*;
 use super::*;
 
