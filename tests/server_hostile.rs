@@ -274,3 +274,181 @@ fn callless_connections_do_not_lock_newcomers_out() {
         echo(c, 3);
     }
 }
+
+/// The server's resident memory, in KiB.
+fn rss_kib(server: &Pptpd) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))
+        .expect("read /proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmRSS")
+}
+
+/// Echo-Requests as fast as the connection takes them, never reading a reply: the server
+/// stops reading a client that does not take its replies, and drops it after `stimeout`
+/// (an unbounded write queue once grew pptpd to 3.5 GB). Memory stays put, the live
+/// tunnel answers, and a newcomer is served at once.
+#[test]
+fn echo_flood_without_reading() {
+    let server = Pptpd::start(46, "stimeout 2\nremoteip 10.46.0.10-11\n");
+    let (mut live, _) = call_up(&server, 0x4601);
+    let before = rss_kib(&server);
+    let (mut flooder, _) = call_up(&server, 0x4602);
+    flooder.stream.set_nonblocking(true).unwrap();
+    let mut requests = Vec::new();
+    for id in 0..256 {
+        ControlMessage::EchoRequest { identifier: id }.emit(&mut requests);
+    }
+    let started = Instant::now();
+    let mut sent = 0usize;
+    let dropped = loop {
+        match std::io::Write::write(&mut flooder.stream, &requests) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(5))
+            }
+            Err(_) => break true,
+        }
+        if started.elapsed() > STEP_WAIT {
+            break false;
+        }
+    };
+    assert!(dropped, "the flooder was never dropped ({sent} bytes sent)");
+    assert!(
+        sent > 16 * 4096,
+        "the flood was too small to prove anything: {sent}"
+    );
+    let growth = rss_kib(&server).saturating_sub(before);
+    assert!(growth < 4096, "pptpd grew by {growth} KiB under the flood");
+    echo(&mut live, 4);
+    let _ctrl = served_at_once(&server);
+}
+
+/// 1,000 Outgoing-Call-Requests on a connection with a call up: each is refused as busy,
+/// no second pppd starts, and the call and the server go on.
+#[test]
+fn a_thousand_call_requests_on_one_connection() {
+    let server = Pptpd::start(47, "remoteip 10.47.0.10-11\n");
+    let gre = client_gre(server.ip);
+    let (mut ctrl, server_call_id) = call_up(&server, 0x4701);
+    let mut requests = Vec::new();
+    for i in 0..1000u16 {
+        ocrq(0x5000 + i).emit(&mut requests);
+    }
+    ctrl.send_bytes(&requests);
+    for i in 0..1000u16 {
+        match ctrl.recv() {
+            ControlMessage::OutgoingCallReply(r) => {
+                assert_eq!((r.result_code, r.peer_call_id), (4, 0x5000 + i), "{r:?}")
+            }
+            other => panic!("expected outgoing-call-reply, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        server.dir.lines("argv").len(),
+        1,
+        "a second pppd was started"
+    );
+    echo(&mut ctrl, 5);
+    assert_gre_loopback(&gre, server_call_id, 0x4701, 0);
+    let _ctrl = served_at_once(&server);
+}
+
+/// Length fields that lie: longer than the message (the next message is swallowed, and
+/// the oversized one dropped as malformed), shorter than its type (the rest is read as a
+/// header that cannot be, and the connection is closed), below a header's 12 bytes (the
+/// stream cannot be followed). Each costs only its own connection.
+#[test]
+fn lying_length_fields() {
+    let server = Pptpd::start(48, "remoteip 10.48.0.10\n");
+    let (mut live, _) = call_up(&server, 0x4801);
+
+    let mut long = Vec::new();
+    ControlMessage::EchoRequest { identifier: 1 }.emit(&mut long);
+    long[..2].copy_from_slice(&100u16.to_be_bytes());
+    long.resize(100, 0);
+    let mut ctrl = server.connect();
+    start_ok(&mut ctrl);
+    ctrl.send_bytes(&long);
+    echo(&mut ctrl, 2); // the connection still follows the stream
+
+    let mut short = Vec::new();
+    sccrq(PROTOCOL_VERSION).emit(&mut short);
+    short[..2].copy_from_slice(&16u16.to_be_bytes());
+    let mut ctrl = server.connect();
+    ctrl.send_bytes(&short);
+    expect_closed_silently(&mut ctrl);
+
+    let mut tiny = Vec::new();
+    ControlMessage::EchoRequest { identifier: 3 }.emit(&mut tiny);
+    tiny[..2].copy_from_slice(&8u16.to_be_bytes());
+    let mut ctrl = server.connect();
+    start_ok(&mut ctrl);
+    ctrl.send_bytes(&tiny);
+    assert!(
+        matches!(ctrl.next(STEP_WAIT), Next::Closed),
+        "a length below the header's was followed"
+    );
+
+    echo(&mut live, 6);
+    let _ctrl = served_at_once(&server);
+}
+
+/// GRE with a live call's Call ID from another address is not that call's: it never
+/// reaches the call's pppd, and the call's own GRE still flows.
+#[test]
+fn gre_for_a_live_call_from_the_wrong_address() {
+    let server = Pptpd::start(49, "remoteip 10.49.0.10\n");
+    let gre = client_gre(server.ip);
+    let (_ctrl, server_call_id) = call_up(&server, 0x4901);
+    server.dir.wait_argv(1);
+    let spoofer = common::GreSock::between(Ipv4Addr::new(127, 0, 0, 2), server.ip);
+    spoofer.send(&common::gre_packet(server_call_id, 0, &common::LCP_FRAME));
+    assert!(
+        spoofer.quiet(0x4901),
+        "the spoofed frame came back to the spoofer"
+    );
+    assert!(
+        gre.quiet(0x4901),
+        "the spoofed frame reached the call's pppd"
+    );
+    assert_gre_loopback(&gre, server_call_id, 0x4901, 0);
+}
+
+/// 1,000 clients one after the other, each with a call and an orderly teardown: at the
+/// end the server has no child, its descriptors and the pool are back where they
+/// started, and its memory has not grown.
+#[test]
+fn churn_of_a_thousand_calls_leaks_nothing() {
+    let server = Pptpd::start(50, "remoteip 10.50.0.10-11\n");
+    let (fds, rss) = (server.open_fds(), rss_kib(&server));
+    for i in 0..1000u16 {
+        let (mut ctrl, _) = call_up(&server, 0x100 + i);
+        ctrl.send(ControlMessage::CallClearRequest { call_id: 0x100 + i });
+        match ctrl.recv() {
+            ControlMessage::CallDisconnectNotify(n) => assert_eq!(n.result_code, 4),
+            other => panic!("expected call-disconnect-notify, got {other:?}"),
+        }
+        ctrl.send(ControlMessage::StopCtrlConnRequest { reason: 1 });
+        match ctrl.recv() {
+            ControlMessage::StopCtrlConnReply { result_code, .. } => assert_eq!(result_code, 1),
+            other => panic!("expected stop-control-connection-reply, got {other:?}"),
+        }
+        expect_closed_silently(&mut ctrl);
+        // The address comes back once pppd has exited; a client that redials at once
+        // may find the pool empty, which is not what this test is about.
+        server.wait_no_children();
+    }
+    server.wait_no_children();
+    assert!(
+        server.open_fds() <= fds,
+        "descriptors leaked: {} then {fds}",
+        server.open_fds()
+    );
+    let growth = rss_kib(&server).saturating_sub(rss);
+    assert!(growth < 2048, "pptpd grew by {growth} KiB over 1,000 calls");
+    let both: Vec<_> = (0..2).map(|i| call_up(&server, 0x9000 + i)).collect();
+    drop(both);
+}

@@ -22,9 +22,17 @@ use std::time::Duration;
 /// The program name in messages.
 const PROGRAM: &str = "pptp";
 
+use crate::getopt::{self, OptionTable, Parsed, flag, last, opt};
 pub use crate::getopt::{CliError, EXIT_BAD_VALUE, EXIT_USAGE};
-use crate::getopt::{fail_message, resolve_long};
-use getopts::{Fail, Matches, Options};
+use getopts::Matches;
+
+fn usage_error(message: String) -> CliError {
+    TABLE.usage_error(message)
+}
+
+fn bad_value(message: String) -> CliError {
+    TABLE.bad_value(message)
+}
 
 /// Longest `--phone` and `--calling-number`: the 64-byte number fields of the call requests
 /// (RFC 2637 §2.7, §2.9).
@@ -57,6 +65,9 @@ const INT_MAX: i64 = i32::MAX as i64;
 pub enum Quirk {
     /// `BEZEQ_ISRAEL`: Orckit ATUR3 ADSL modems (reference-behaviour.md §1.10).
     BezeqIsrael,
+    /// `noresetroute`: leave the host route to the server in place at exit, as pptp-linux
+    /// always did.
+    KeepHostRoute,
 }
 
 impl Quirk {
@@ -64,6 +75,7 @@ impl Quirk {
     pub const fn name(self) -> &'static str {
         match self {
             Quirk::BezeqIsrael => "BEZEQ_ISRAEL",
+            Quirk::KeepHostRoute => "noresetroute",
         }
     }
 }
@@ -144,6 +156,15 @@ pub struct ClientOptions {
     pub given: Vec<&'static str>,
 }
 
+impl getopt::StandardOptions for ClientOptions {
+    fn help(&self) -> bool {
+        self.help
+    }
+    fn version(&self) -> bool {
+        self.version
+    }
+}
+
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
@@ -183,42 +204,9 @@ impl Default for ClientOptions {
     }
 }
 
-fn usage_error(message: String) -> CliError {
-    CliError::usage(PROGRAM, message)
-}
-
-fn bad_value(message: String) -> CliError {
-    CliError::bad_value(PROGRAM, message)
-}
-
-/// One long option: its name, the name of its argument in [`usage`] (`None` for a flag) and a
-/// one-line description.
-struct Spec {
-    name: &'static str,
-    arg: Option<&'static str>,
-    help: &'static str,
-}
-
-const fn flag(name: &'static str, help: &'static str) -> Spec {
-    Spec {
-        name,
-        arg: None,
-        help,
-    }
-}
-
-const fn opt(name: &'static str, arg: &'static str, help: &'static str) -> Spec {
-    Spec {
-        name,
-        arg: Some(arg),
-        help,
-    }
-}
-
-/// Every option, by section of [`usage`]. Prefix matching, getopts and the usage text all read
-/// this one table, so they cannot disagree.
+/// Every option, by section of [`usage`].
 #[rustfmt::skip]
-const SECTIONS: &[(&str, &[Spec])] = &[
+const TABLE: OptionTable = OptionTable { program: PROGRAM, sections: &[
     ("pptp-linux options", &[
         opt("phone", "NUMBER", "Phone number to send the server (max 64 bytes)"),
         flag("nolaunchpppd", "Do not launch pppd; use stdin/stdout (pppd pty)"),
@@ -261,7 +249,7 @@ const SECTIONS: &[(&str, &[Spec])] = &[
         flag("resolve-once", "Resolve the host only once, at start-up"),
         flag("help", "Print this help and exit"),
     ]),
-];
+] };
 
 /// The flags that stand for one pppd option each, with that option, in [`SECTIONS`] order.
 const PPPD_FLAGS: [(&str, &str); 6] = [
@@ -280,25 +268,13 @@ const PPPD_ONLY: [&str; 8] = [
     "require-mppe-128", "pppd",
 ];
 
-fn specs() -> impl Iterator<Item = &'static Spec> {
-    SECTIONS.iter().flat_map(|(_, specs)| specs.iter())
-}
-
 /// Parses `pptp`'s arguments (without argv\[0\]).
 ///
 /// The first non-option argument is the host and the rest go to pppd; options may come
 /// before or after the host, and `--` ends the options (reference §1.1). The host is
 /// optional only with `--help` or `--version`.
 pub fn parse(args: &[String]) -> Result<ClientOptions, CliError> {
-    let args = expand_prefixes(args)?;
-    let mut table = Options::new();
-    for spec in specs() {
-        match spec.arg {
-            Some(hint) => table.optmulti("", spec.name, spec.help, hint),
-            None => table.optflagmulti("", spec.name, spec.help),
-        };
-    }
-    let m = table.parse(&args).map_err(from_fail)?;
+    let Parsed { matches: m, given } = TABLE.parse(args)?;
 
     if m.opt_present("set-mppe-key") {
         return Err(bad_value(SET_MPPE_KEY_MESSAGE.to_owned()));
@@ -372,83 +348,8 @@ pub fn parse(args: &[String]) -> Result<ClientOptions, CliError> {
         delayed_ack: !m.opt_present("no-delayed-ack"),
         resolve_once: m.opt_present("resolve-once"),
         help,
-        given: given(&m),
+        given,
     })
-}
-
-/// Rewrites each abbreviated long option to its full name, so that getopts (which matches
-/// whole names only) sees what GNU `getopt_long` would have matched.
-///
-/// The walk mirrors getopt_long: it stops at `--`, and the argument after an option that
-/// takes one is that option's value whatever it looks like (`--phone --debug` sets the phone
-/// to "--debug"), so it is never expanded. Unknown options are reported here, with GNU's
-/// wording and full spelling, since getopts would print `bogus` for `--bogus` and `-x`.
-fn expand_prefixes(args: &[String]) -> Result<Vec<String>, CliError> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        if arg == "--" {
-            out.push(arg.clone());
-            out.extend(rest.cloned());
-            break;
-        }
-        let Some(body) = arg.strip_prefix("--") else {
-            // A lone "-" is an ordinary argument to getopt_long as to getopts.
-            if let Some(c) = arg.strip_prefix('-').and_then(|s| s.chars().next()) {
-                return Err(usage_error(format!("invalid option -- '{c}'")));
-            }
-            out.push(arg.clone());
-            continue;
-        };
-        let (name, value) = match body.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (body, None),
-        };
-        let spec = resolve(name)?;
-        out.push(match value {
-            Some(value) => format!("--{}={value}", spec.name),
-            None => format!("--{}", spec.name),
-        });
-        if spec.arg.is_some() && value.is_none() {
-            out.extend(rest.next().cloned());
-        }
-    }
-    Ok(out)
-}
-
-/// Finds the option `name` stands for: itself, or the only option it is a prefix of.
-///
-/// Deliberate difference: glibc's getopt_long treats two prefix matches as ambiguous only
-/// when they differ in argument kind, flag or value, and all of pptp-linux's options have
-/// flag 0 and value 0; so for pptp-linux `--log 2` silently means `--logstring 2` and `--no`
-/// means `--nolaunchpppd` (the first match in its table; checked against glibc). We report
-/// every multiple match as ambiguous, as reference §1.1 describes, so that an abbreviation
-/// never picks an option by table order.
-fn resolve(name: &str) -> Result<&'static Spec, CliError> {
-    let names: Vec<&str> = specs().map(|s| s.name).collect();
-    let full = resolve_long(name, &names).map_err(usage_error)?;
-    Ok(specs()
-        .find(|s| s.name == full)
-        .expect("resolve_long returns one of the names it was given"))
-}
-
-/// Maps the getopts failures the pre-pass leaves possible to GNU's wording. All are usage
-/// errors, as every `'?'` from getopt_long is in pptp.c.
-fn from_fail(fail: Fail) -> CliError {
-    usage_error(fail_message(fail))
-}
-
-/// The value of the last occurrence: GNU lets a repeated option overwrite the earlier ones.
-fn last(m: &Matches, name: &str) -> Option<String> {
-    m.opt_strs(name).pop()
-}
-
-fn given(m: &Matches) -> Vec<&'static str> {
-    let mut present: Vec<(usize, &'static str)> = specs()
-        .filter_map(|s| m.opt_positions(s.name).first().map(|&at| (at, s.name)))
-        .collect();
-    present.sort_unstable();
-    present.into_iter().map(|(_, name)| name).collect()
 }
 
 fn extra_pppd_opts(m: &Matches) -> Vec<String> {
@@ -465,24 +366,8 @@ fn extra_pppd_opts(m: &Matches) -> Vec<String> {
 }
 
 /// Parses an integer option and checks its range; both failures are exit 2.
-///
-/// Stricter than pptp-linux, whose `atoi()` reads "abc" as 0 and "5s" as 5: a typo in
-/// `--idle-wait` must not turn into 0, which switches the keepalive off.
 fn int_in(name: &str, value: &str, range: RangeInclusive<i64>) -> Result<i64, CliError> {
-    let Ok(n) = value.parse::<i64>() else {
-        return Err(bad_value(format!("--{name}: '{value}' is not an integer")));
-    };
-    if range.contains(&n) {
-        return Ok(n);
-    }
-    let why = match (*range.start(), *range.end()) {
-        (0, _) if n < 0 => "must not be negative".to_owned(),
-        (lo, _) if n < lo => format!("must be at least {lo}"),
-        (_, hi) => format!("must be at most {hi}"),
-    };
-    Err(bad_value(format!(
-        "--{name}: {value} is out of range: {why}"
-    )))
+    getopt::int_in(value, range).map_err(|why| bad_value(format!("--{name}: {why}")))
 }
 
 /// The last value of an integer option, checked by [`int_in`]; `None` when absent. The
@@ -529,17 +414,35 @@ fn loglevel(value: &str) -> Result<u8, CliError> {
 }
 
 /// `--quirks` names are case-sensitive (pptp_quirks.c `find_quirk()` uses strcmp).
+///
+/// pptp-linux knows one quirk. Other names circulate in manuals and forum answers for pptp
+/// clients; each is taken for what it can mean here, or refused with the reason and what
+/// to write instead, never accepted and ignored.
 fn quirk(value: &str) -> Result<Quirk, CliError> {
-    let known = [Quirk::BezeqIsrael];
-    known
-        .into_iter()
-        .find(|q| q.name() == value)
-        .ok_or_else(|| {
-            usage_error(format!(
-                "--quirks: unknown quirk '{value}'; the only one is {}",
-                Quirk::BezeqIsrael.name()
-            ))
-        })
+    let refused = match value {
+        "BEZEQ_ISRAEL" => return Ok(Quirk::BezeqIsrael),
+        "noresetroute" => return Ok(Quirk::KeepHostRoute),
+        "mppe_stateless" => {
+            "MPPE is negotiated by pppd, not by pptp: put 'require-mppe-128' and \
+             'nomppe-stateful' in the peers file (pppd 2.4.9 and later)"
+        }
+        "remote_ip" => {
+            "the server is the host argument, and the tunnel's remote address is negotiated \
+             by pppd (IPCP): give pppd 'LOCAL:REMOTE' or 'ipcp-accept-remote' instead"
+        }
+        "nocrash" => {
+            "there is nothing to work around: the crashes that quirk avoided were in other \
+             clients, and pptp-rs handles every malformed message without ending"
+        }
+        _ => {
+            return Err(usage_error(format!(
+                "--quirks: unknown quirk '{value}'; known are BEZEQ_ISRAEL and noresetroute"
+            )));
+        }
+    };
+    Err(usage_error(format!(
+        "--quirks {value}: not taken: {refused}"
+    )))
 }
 
 fn localbind(value: &str) -> Result<Ipv4Addr, CliError> {
@@ -571,16 +474,7 @@ pub fn usage() -> String {
          with '-' must follow '--'.\n",
         env!("CARGO_PKG_VERSION")
     );
-    for (title, specs) in SECTIONS {
-        text.push_str(&format!("\n{title}:\n"));
-        for spec in specs.iter() {
-            let left = match spec.arg {
-                Some(arg) => format!("--{} {arg}", spec.name),
-                None => format!("--{}", spec.name),
-            };
-            text.push_str(&format!("  {left:<24} {}\n", spec.help));
-        }
-    }
+    text.push_str(&TABLE.usage_lines());
     text
 }
 

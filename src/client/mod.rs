@@ -27,18 +27,11 @@ use tunnel::{Outcome, Tunnel, TunnelConfig};
 
 /// Runs `pptp` with the process's arguments and returns its exit status.
 pub fn main() -> i32 {
-    let opts = match crate::getopt::utf8_args("pptp").and_then(|args| cli::parse(&args)) {
+    let version = format!("pptp version {} (pptp-rs)", env!("CARGO_PKG_VERSION"));
+    let opts = match crate::getopt::start("pptp", cli::parse, cli::usage, &version) {
         Ok(opts) => opts,
-        Err(e) => return e.report(&cli::usage()),
+        Err(code) => return code,
     };
-    if opts.help {
-        print!("{}", cli::usage());
-        return 0;
-    }
-    if opts.version {
-        println!("pptp version {} (pptp-rs)", env!("CARGO_PKG_VERSION"));
-        return 0;
-    }
     let to_stderr = opts.debug || io::stderr().is_terminal();
     crate::logging::init(
         "pptp",
@@ -82,7 +75,12 @@ fn run(opts: &ClientOptions) -> Result<i32, String> {
     // Dropped on return, which removes the route again (pptp-linux leaves it behind).
     let _route = if opts.host_route {
         match HostRoute::add(*server.ip()) {
-            Ok(route) => Some(route),
+            Ok(mut route) => {
+                if opts.quirks == Some(Quirk::KeepHostRoute) {
+                    route.keep_at_exit();
+                }
+                Some(route)
+            }
             Err(e) => {
                 warn!("route: no host route to the server: {e}");
                 None

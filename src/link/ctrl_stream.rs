@@ -7,9 +7,10 @@
 //!   held a connection until the keepalive gave up, two minutes);
 //! - output waits in a bounded queue: above [`PAUSE_READING`] bytes we stop reading the
 //!   peer, so that a peer that sends requests and never reads our replies gets no more
-//!   replies, and TCP flow control pushes back on it; past [`QUEUE_LIMIT`] (what one read
-//!   can add on top) the connection is dropped with a log line that says why. An Echo-
-//!   Request flood without reading once grew pptpd to 3.5 GB;
+//!   replies, and TCP flow control pushes back on it. A peer that still takes nothing
+//!   within the stream's wait (the same bound as for a half-sent message), or makes the
+//!   queue pass [`QUEUE_LIMIT`] (what one read can add on top), is dropped with a log line
+//!   that says why. An Echo-Request flood without reading once grew pptpd to 3.5 GB;
 //! - the stream is watched for writability only while output waits.
 
 use std::io::{self, ErrorKind, Read, Write};
@@ -57,8 +58,9 @@ pub struct CtrlStream {
     written: usize,
     /// What the stream is registered for now.
     interest: Interest,
-    /// Reading is paused while too much output waits.
+    /// Reading is paused while too much output waits; since when.
     paused: bool,
+    paused_since: Option<Instant>,
     /// The client's connect has not completed yet.
     connecting: bool,
     /// The stream has ended; nothing more is read or written.
@@ -110,6 +112,7 @@ impl CtrlStream {
             written: 0,
             interest,
             paused: false,
+            paused_since: None,
             connecting,
             ended: false,
         })
@@ -204,13 +207,24 @@ impl CtrlStream {
                 return self.fail(now, machine, StreamFailure::NotReading(queued));
             }
         }
+        self.set_paused(now);
+    }
+
+    /// Pauses reading while too much output waits, noting since when.
+    fn set_paused(&mut self, now: Instant) {
         self.paused = self.output.len() - self.written > PAUSE_READING;
+        if !self.paused {
+            self.paused_since = None;
+        } else if self.paused_since.is_none() {
+            self.paused_since = Some(now);
+        }
     }
 
     /// Writes what the machine has to say, as far as the peer takes it, and watches for
     /// room only while something waits.
     pub fn flush(&mut self, registry: &Registry, now: Instant, machine: &mut impl ControlMachine) {
         self.queue(now, machine);
+        let before = self.written;
         while !self.ended && !self.connecting && self.written < self.output.len() {
             match self.stream.write(&self.output[self.written..]) {
                 Ok(0) => break,
@@ -225,7 +239,11 @@ impl CtrlStream {
             self.written = 0;
         }
         let was_paused = self.paused;
-        self.paused = self.output.len() - self.written > PAUSE_READING;
+        if self.written != before || self.output.is_empty() {
+            // The peer takes what we send: its wait starts again.
+            self.paused_since = None;
+        }
+        self.set_paused(now);
         if let Err(e) = self.set_interest(registry) {
             log::warn!("ctrl: cannot watch the connection with {}: {e}", self.peer);
         }
@@ -259,12 +277,18 @@ impl CtrlStream {
         Ok(())
     }
 
-    /// When a half-arrived message runs out of time (`wait` after it began).
+    /// When a half-arrived message, or a peer that does not read, runs out of time (`wait`
+    /// after it began).
     pub fn poll_timeout(&self, wait: Duration) -> Option<Instant> {
-        self.partial_since.map(|t| t + wait)
+        [self.partial_since, self.paused_since]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|t| t + wait)
     }
 
-    /// Drops the stream when a half-arrived message has waited `wait` for its rest.
+    /// Drops the stream when a half-arrived message has waited `wait` for its rest, or the
+    /// peer has taken none of our output for `wait`.
     pub fn handle_timeout(
         &mut self,
         now: Instant,
@@ -272,8 +296,10 @@ impl CtrlStream {
         machine: &mut impl ControlMachine,
     ) {
         if self.partial_since.is_some_and(|t| now >= t + wait) {
-            self.partial_since = None;
             self.fail(now, machine, StreamFailure::Incomplete(wait));
+        } else if self.paused_since.is_some_and(|t| now >= t + wait) {
+            let queued = self.queued();
+            self.fail(now, machine, StreamFailure::NotReading(queued));
         }
     }
 
@@ -293,6 +319,7 @@ impl CtrlStream {
         }
         self.ended = true;
         self.partial_since = None;
+        self.paused_since = None;
         self.output.clear();
         self.written = 0;
         machine.stream_failed(now, why);

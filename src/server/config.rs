@@ -29,13 +29,12 @@ use std::time::Duration;
 
 use nix::unistd::{AccessFlags, access};
 
-use super::cli::{ServerOptions, int_in};
+use super::cli::ServerOptions;
+use crate::getopt::int_in;
 
-mod addrs;
-
-pub(crate) use addrs::check_host;
-pub use addrs::{IpItem, MAX_RANGE_LEN, parse_ip_list};
-use addrs::{expand, resolve_ipv4};
+use super::addrs::check_host;
+pub use super::addrs::{IpItem, MAX_RANGE_LEN, parse_ip_list};
+use super::addrs::{expand, resolve_ipv4};
 
 /// The config file read without `-c` (poptop `PPTPD_CONFIG_FILE_DEFAULT`).
 pub const DEFAULT_CONF_FILE: &str = "/etc/pptpd.conf";
@@ -54,7 +53,7 @@ pub const DEFAULT_LOCAL_IPS: &str = "192.168.0.1-100";
 /// `remoteip` when the file has none (poptop `DEFAULT_REMOTE_IP_LIST`).
 pub const DEFAULT_REMOTE_IPS: &str = "192.168.1.1-100";
 /// Upper bound of `connections` and `stimeout`, an `int` in poptop.
-const INT_MAX: u64 = i32::MAX as u64;
+const INT_MAX: i64 = i32::MAX as i64;
 
 /// The merged settings of the config file and the command line, with defaults filled in,
 /// host names resolved and the named files checked.
@@ -333,7 +332,7 @@ impl Parser<'_> {
                     line,
                 })
             }
-            "stimeout" => s.stimeout = Some(Duration::from_secs(positive("stimeout")?)),
+            "stimeout" => s.stimeout = Some(Duration::from_secs(positive("stimeout")? as u64)),
             "bcrelay" => s.bcrelay = Some(value.to_owned()),
             // Lossless: positive() caps the value at i32::MAX.
             "connections" => s.connections = Some(positive("connections")? as usize),

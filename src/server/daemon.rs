@@ -1,31 +1,22 @@
 //! The `pptpd` program's start and end: command line, configuration, logging, going into
 //! the background, the pid file, and the service in between.
 
-use std::fs;
-use std::io;
-use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::io::{self, IsTerminal};
 
 use log::{LevelFilter, error, info, warn};
 
 use super::cli;
 use super::config;
 use super::service::Service;
+use crate::sys::daemon::{PidFile, daemonize};
 
 /// Runs `pptpd` with the process's arguments and returns its exit status.
 pub fn main() -> i32 {
-    let opts = match crate::getopt::utf8_args("pptpd").and_then(|args| cli::parse(&args)) {
+    let version = format!("pptpd v{} (pptp-rs)", env!("CARGO_PKG_VERSION"));
+    let opts = match crate::getopt::start("pptpd", cli::parse, cli::usage, &version) {
         Ok(opts) => opts,
-        Err(e) => return e.report(&cli::usage()),
+        Err(code) => return code,
     };
-    if opts.help {
-        print!("{}", cli::usage());
-        return 0;
-    }
-    if opts.version {
-        println!("pptpd v{} (pptp-rs)", env!("CARGO_PKG_VERSION"));
-        return 0;
-    }
     // Configuration errors go to stderr before anything else happens: an administrator
     // starting the service sees them, and systemd's journal keeps them.
     let (config, warnings) = match config::load(&opts) {
@@ -41,7 +32,7 @@ pub fn main() -> i32 {
     } else {
         LevelFilter::Info
     };
-    let terminal = nix::unistd::isatty(io::stderr().as_fd()).unwrap_or(false);
+    let terminal = io::stderr().is_terminal();
     crate::logging::init("pptpd", None, level, foreground && terminal);
     // What the administrator must see goes to stderr as well, unless the logger already
     // writes there.
@@ -70,12 +61,20 @@ pub fn main() -> i32 {
     };
     if !foreground {
         // poptop: stdin to /dev/null and daemon(0, 0); the pid file is written afterwards.
-        if let Err(e) = nix::unistd::daemon(false, false) {
+        if let Err(e) = daemonize() {
             eprintln!("pptpd: cannot go into the background: {e}");
             return 1;
         }
     }
-    let _pidfile = PidFile::create(&pidfile_path);
+    // A pid file that cannot be written is a warning: the service itself can run.
+    let _pidfile = PidFile::create(&pidfile_path)
+        .map_err(|e| {
+            warn!(
+                "ctrl: cannot write pid file {}: {e}",
+                pidfile_path.display()
+            )
+        })
+        .ok();
     info!(
         "ctrl: pptpd v{} (pptp-rs) started",
         env!("CARGO_PKG_VERSION")
@@ -85,29 +84,6 @@ pub fn main() -> i32 {
         Err(e) => {
             error!("ctrl: {e}");
             1
-        }
-    }
-}
-
-/// The pid file: written at start, removed at exit (poptop never removed it).
-struct PidFile(Option<PathBuf>);
-
-impl PidFile {
-    fn create(path: &Path) -> PidFile {
-        match fs::write(path, format!("{}\n", std::process::id())) {
-            Ok(()) => PidFile(Some(path.to_path_buf())),
-            Err(e) => {
-                warn!("ctrl: cannot write pid file {}: {e}", path.display());
-                PidFile(None)
-            }
-        }
-    }
-}
-
-impl Drop for PidFile {
-    fn drop(&mut self) {
-        if let Some(path) = &self.0 {
-            let _ = fs::remove_file(path);
         }
     }
 }

@@ -1,12 +1,14 @@
 //! The `pptpd` program: a drop-in for poptop's PPTP server (reference-behaviour.md §2).
 //!
 //! - [`cli`]: the command line, poptop's options with GNU `getopt_long` rules;
-//! - [`config`]: `/etc/pptpd.conf`, merged with the command line into one `ServerConfig`;
+//! - [`config`]: `/etc/pptpd.conf`, merged with the command line into one `ServerConfig`,
+//!   and [`addrs`], the address syntax both read;
 //! - [`pool`]: the connection slots and the addresses each one hands to pppd;
 //! - [`pppd_args`]: pppd's command line for a call, exactly as poptop's;
 //! - [`service`]: the one event loop for every connection and call, [`call`] one call;
 //! - [`daemon`]: start, background, pid file, and the end.
 
+pub mod addrs;
 pub mod call;
 pub mod cli;
 pub mod config;

@@ -162,7 +162,7 @@ fn every_flag_before_and_after_the_host() {
 #[test]
 fn every_option_in_the_table_is_tested_and_listed_in_usage() {
     let text = usage();
-    for spec in specs() {
+    for spec in TABLE.specs() {
         let tested = VALUED.iter().any(|v| v.0 == spec.name)
             || FLAGS.iter().any(|f| f.0 == spec.name)
             || spec.name == "set-mppe-key";
@@ -178,7 +178,7 @@ fn every_option_in_the_table_is_tested_and_listed_in_usage() {
 
 #[test]
 fn pppd_lists_match_the_pppd_section() {
-    let (_, section) = SECTIONS[1];
+    let (_, section) = TABLE.sections[1];
     let names: Vec<&str> = section.iter().map(|s| s.name).collect();
     assert_eq!(PPPD_ONLY[..], names[..names.len() - 1]);
     assert_eq!(names.last(), Some(&"set-mppe-key"));
@@ -351,7 +351,7 @@ fn range_messages_say_what_is_wrong() {
     );
     assert_eq!(
         err(&["host", "--missing-window", "0"]).message,
-        "--missing-window: 0 is out of range: must be at least 1"
+        "--missing-window: 0 is out of range: must be positive"
     );
     assert_eq!(
         err(&["host", "--timeout", "20"]).message,
@@ -560,4 +560,25 @@ fn warnings_for_other_ineffective_combinations() {
     );
     assert!(warnings(&ok(&["host", "--calling-number", "555", "--incoming-call"])).is_empty());
     assert!(warnings(&ok(&["host", "--nobuffer", "--idle-wait", "0"])).is_empty());
+}
+
+#[test]
+fn quirk_names_from_other_manuals_are_mapped_or_refused_with_a_reason() {
+    assert_eq!(
+        ok(&["--quirks", "noresetroute", "host"]).quirks,
+        Some(Quirk::KeepHostRoute)
+    );
+    for (name, why) in [
+        ("mppe_stateless", "nomppe-stateful"),
+        ("remote_ip", "IPCP"),
+        ("nocrash", "nothing to work around"),
+    ] {
+        let e = err(&["--quirks", name, "host"]);
+        assert_eq!(e.exit_code, 1, "{name}");
+        assert!(
+            e.message.contains(name) && e.message.contains(why),
+            "{}",
+            e.message
+        );
+    }
 }

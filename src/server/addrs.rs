@@ -3,7 +3,10 @@
 //!
 //! A list is comma-separated items; an item is a dotted quad, a range or a host name. Items
 //! made of digits, dots and dashes only are numeric and never resolved (poptop's
-//! `isIpRange()` draws the same line); anything else is a host name, resolved by `load`.
+//! `isIpRange()` draws the same line); anything else is a host name, resolved by `config::load`.
+//!
+//! A module of its own, below both the command line and the configuration file, which
+//! check a `listen` address the same way.
 
 use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 
@@ -18,7 +21,7 @@ const MAX_HOST_LEN: usize = 253;
 pub enum IpItem {
     /// A dotted quad or a range, expanded in order.
     Addrs(Vec<Ipv4Addr>),
-    /// A host name, resolved by [`load`](super::load) to its first IPv4 address.
+    /// A host name, resolved by [`load`](super::config::load) to its first IPv4 address.
     Host(String),
 }
 
@@ -167,7 +170,7 @@ pub(crate) fn check_host(value: &str) -> Result<(), String> {
 
 /// Resolves a host name to its first IPv4 address, as poptop's `lookup()` did with
 /// `gethostbyname()`. Dotted quads come back without a lookup.
-pub(super) fn resolve_ipv4(host: &str) -> Result<Ipv4Addr, String> {
+pub(crate) fn resolve_ipv4(host: &str) -> Result<Ipv4Addr, String> {
     let addrs = (host, 0u16)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve host name: {e}"))?;
@@ -182,7 +185,7 @@ pub(super) fn resolve_ipv4(host: &str) -> Result<Ipv4Addr, String> {
 
 /// The addresses of a list in order, host names resolved by `resolve`; an error is
 /// `(item, why)`.
-pub(super) fn expand(
+pub(crate) fn expand(
     items: &[IpItem],
     resolve: impl Fn(&str) -> Result<Ipv4Addr, String>,
 ) -> Result<Vec<Ipv4Addr>, (String, String)> {
