@@ -17,6 +17,7 @@ mod peer;
 mod procstat;
 mod report;
 mod run;
+mod sys;
 mod util;
 
 use util::Args;

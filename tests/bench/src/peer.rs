@@ -8,11 +8,11 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::sys::GreSocket;
+use crate::sys::connect_nonblocking;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use nix::sys::socket::{setsockopt, sockopt};
-use pptp_rs::sys::gre_socket::GreSocket;
-use pptp_rs::sys::tcp::connect_nonblocking;
 use pptp_rs::wire::ctrl::{
     ControlMessage, OutgoingCallReply, OutgoingCallRequest, PROTOCOL_VERSION, StartCtrlConn,
     take_messages,
@@ -307,7 +307,7 @@ pub fn pns(args: &Args) -> i32 {
         while conns.len() < tunnels && conns.len() - up - failed < inflight {
             let i = conns.len();
             let local = Ipv4Addr::from(u32::from(src) + i as u32);
-            match connect_nonblocking(SocketAddrV4::new(server, PPTP_PORT), Some(local), None) {
+            match connect_nonblocking(SocketAddrV4::new(server, PPTP_PORT), Some(local)) {
                 Ok(mut stream) => {
                     let _ = poll.registry().register(
                         &mut stream,
@@ -429,7 +429,7 @@ fn gre_targets(conns: &[Conn], server: Ipv4Addr) -> std::io::Result<Vec<Target>>
 /// A socket for sending only: its receive buffer is as small as the kernel allows, since
 /// the sink already takes a copy of everything that arrives.
 fn quiet_socket() -> std::io::Result<GreSocket> {
-    let socket = GreSocket::open(None, None)?;
+    let socket = GreSocket::open()?;
     setsockopt(&socket, sockopt::RcvBuf, &0)?;
     Ok(socket)
 }

@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 
+use crate::sys as fd;
 use nix::pty::openpty;
-use pptp_rs::sys::fd;
 
 use crate::gre_io::{Load, Target, Window, start_generator};
 use crate::netns::{ADDR_B, NS_A, NS_B};
@@ -26,7 +26,7 @@ pub fn gre_send(args: &Args) -> i32 {
         t1: args.need("t1"),
         end: args.need("t1"),
     };
-    let socket = match pptp_rs::sys::gre_socket::GreSocket::open(None, None) {
+    let socket = match crate::sys::GreSocket::open() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("pptp-bench: raw socket: {e}");

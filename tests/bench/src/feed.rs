@@ -13,12 +13,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::sys as fd;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::pty::openpty;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::termios::{self, ControlFlags, SetArg};
 use nix::unistd::Pid;
-use pptp_rs::sys::fd;
 use pptp_rs::wire::hdlc::{AsyncDecoder, encode_async};
 use pptp_rs::wire::ppp::SyncDeframer;
 

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 
+use crate::sys::GreSocket;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrIn, sendmsg, setsockopt, sockopt};
-use pptp_rs::sys::gre_socket::GreSocket;
 use pptp_rs::wire::gre::GreHeader;
 use pptp_rs::wire::ipv4::Ipv4Datagram;
 
@@ -91,7 +91,7 @@ impl SinkCounts {
 
 /// Starts a sink for every GRE packet arriving in this namespace, until the window's end.
 pub fn start_sink(w: Arc<SharedWindow>) -> std::io::Result<JoinHandle<SinkCounts>> {
-    let socket = GreSocket::open(None, None)?;
+    let socket = GreSocket::open()?;
     setsockopt(&socket, sockopt::RcvBufForce, &SINK_RCVBUF)?;
     Ok(thread::spawn(move || sink(&socket, &w)))
 }
