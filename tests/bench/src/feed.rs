@@ -19,10 +19,10 @@ use nix::pty::openpty;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::termios::{self, ControlFlags, SetArg};
 use nix::unistd::Pid;
-use pptp_rs::wire::hdlc::{AsyncDecoder, encode_async};
+use pptp_rs::wire::hdlc::AsyncDecoder;
 use pptp_rs::wire::ppp::SyncDeframer;
 
-use crate::frames::{self, SeqCheck};
+use crate::frames::{self, Accm, SeqCheck};
 use crate::util::{Args, Report, now_ns, pin, sleep_until, wait_until};
 
 /// Frames in the block a TX feeder writes over and over; tags cycle through it.
@@ -44,6 +44,12 @@ struct Plan {
     payload: usize,
     per_frame: bool,
     sync: bool,
+    /// TX: ACCM 0 and MPPE-like frames (pppd in steady state), or every control character
+    /// escaped and IPv4-shaped frames (pppd before LCP has agreed on a map).
+    accm: Accm,
+    /// RX: the helper is the floor relay, which passes frames from the generator as they
+    /// come, their tags cycling through a block (see gre_io's `Load::encoded`).
+    floor: bool,
     t0: u64,
     t1: u64,
     end: u64,
@@ -61,6 +67,12 @@ impl Plan {
             payload: args.get("payload", 1400),
             per_frame: args.text("write") == Some("frame"),
             sync: args.get("sync", 0u8) == 1,
+            accm: if args.text("accm") == Some("0") {
+                Accm::Zero
+            } else {
+                Accm::All
+            },
+            floor: args.get("floor", 0u8) == 1,
             t0: args.get("t0", 0),
             t1: args.get("t1", 0),
             end: args.need("end"),
@@ -147,7 +159,7 @@ pub fn fake_pppd(conf: &str) -> i32 {
     }
     let stdin = std::io::stdin();
     set_raw(stdin.as_fd());
-    let _ = write_all(stdin.as_fd(), &encoded(&LCP_FRAME, plan.sync));
+    let _ = write_all(stdin.as_fd(), &encoded(&LCP_FRAME, plan.sync, Accm::All));
     let counts = run(&plan, stdin.as_fd(), &stop);
     let mut r = Report::default();
     r.add("pid", std::process::id());
@@ -213,13 +225,11 @@ fn stop(child: &mut Child) {
 }
 
 /// One frame as pppd puts it on the pty: HDLC-encoded (async) or as is (sync).
-fn encoded(frame: &[u8], sync: bool) -> Vec<u8> {
+fn encoded(frame: &[u8], sync: bool, accm: Accm) -> Vec<u8> {
     if sync {
         return frame.to_vec();
     }
-    let mut out = Vec::new();
-    encode_async(frame, &mut out);
-    out
+    frames::encode(frame, accm)
 }
 
 fn run(plan: &Plan, pty: BorrowedFd<'_>, stop: &AtomicBool) -> Counts {
@@ -236,7 +246,11 @@ fn transmit(plan: &Plan, pty: BorrowedFd<'_>, stop: &AtomicBool) -> Counts {
     // after a second of idle line (ppp_async.c: flag_time).
     let frames: Vec<Vec<u8>> = (0..BLOCK_FRAMES)
         .map(|tag| {
-            let e = encoded(&frames::frame(plan.payload, tag), plan.sync);
+            let frame = match plan.accm {
+                Accm::All => frames::frame(plan.payload, tag),
+                Accm::Zero => frames::mppe_frame(plan.payload, tag),
+            };
+            let e = encoded(&frame, plan.sync, plan.accm);
             if plan.sync || tag == 0 {
                 e
             } else {
@@ -270,6 +284,9 @@ fn transmit(plan: &Plan, pty: BorrowedFd<'_>, stop: &AtomicBool) -> Counts {
 /// Reads, decodes and checks frames until `end`.
 fn receive(plan: &Plan, pty: BorrowedFd<'_>, stop: &AtomicBool) -> Counts {
     let mut c = Counts::default();
+    if plan.floor && !plan.sync {
+        c.check = SeqCheck::cycling(BLOCK_FRAMES);
+    }
     let mut async_in = AsyncDecoder::new();
     let mut sync_in = SyncDeframer::new();
     let sync = plan.sync;

@@ -1,13 +1,22 @@
-//! The benchmark's PPP frames, and the checks on what comes out of the helper.
+//! The benchmark's PPP frames, their async-HDLC forms, and the checks on what comes out
+//! of the helper.
 //!
-//! Every frame is `FF 03 00 21` (PPP, IPv4) followed by an IPv4-shaped payload: version
-//! and total length where an IPv4 header has them, so that pptp-linux's `--sync` splitter
+//! A frame is `FF 03 00 21` (PPP, IPv4) followed by an IPv4-shaped payload: version and
+//! total length where an IPv4 header has them, so that pptp-linux's `--sync` splitter
 //! (which guesses lengths from offset 6) can work, and a 32-bit tag in the IP ID and
 //! fragment fields that says which frame this is. The rest is a byte pattern that mixes
 //! values HDLC must escape with ordinary ones, as random traffic does.
+//!
+//! An MPPE frame ([`mppe_frame`]) is what pppd sends once CCP has agreed on MPPE: `FF 03
+//! 00 FD` (compressed datagram), the 2-byte MPPE header (encrypted, coherency count), and
+//! uniformly random bytes; the tag is at the same place, offset 8.
+
+use pptp_rs::wire::hdlc::{ESCAPE, FCS_INIT, FLAG, fcs16};
 
 /// The PPP header of every benchmark frame: address, control, protocol IPv4.
 pub const PPP_IPV4: [u8; 4] = [0xff, 0x03, 0x00, 0x21];
+/// The PPP header of an MPPE frame: address, control, protocol Compressed Datagram.
+pub const PPP_MPPE: [u8; 4] = [0xff, 0x03, 0x00, 0xfd];
 /// Bytes of the frame before the tag.
 const TAG_AT: usize = PPP_IPV4.len() + 4;
 /// The smallest payload that can carry the tag.
@@ -27,14 +36,66 @@ pub fn frame(payload: usize, tag: u32) -> Vec<u8> {
     f
 }
 
-/// The tag of a benchmark frame; None for anything else (pppd's LCP, an ACK).
+/// An MPPE-like frame with `payload` bytes after the PPP header and tag `tag`: the MPPE
+/// header (flag D, encrypted; the tag's low 12 bits as coherency count), then random
+/// bytes (a xorshift stream seeded by the tag), as an encrypted payload looks.
+pub fn mppe_frame(payload: usize, tag: u32) -> Vec<u8> {
+    let payload = payload.max(MIN_PAYLOAD);
+    let mut f = Vec::with_capacity(PPP_MPPE.len() + payload);
+    f.extend_from_slice(&PPP_MPPE);
+    f.extend_from_slice(&(0x1000 | (tag & 0x0fff) as u16).to_be_bytes());
+    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(tag).wrapping_mul(0x2545_f491_4f6c_dd1d);
+    let mut random = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    };
+    f.extend([random(), random()]);
+    f.extend_from_slice(&tag.to_be_bytes());
+    f.extend((8..payload).map(|_| random()));
+    f
+}
+
+/// The tag of a benchmark frame (IPv4 or MPPE); None for anything else (pppd's LCP, an
+/// ACK).
 pub fn tag(frame: &[u8]) -> Option<u32> {
-    if frame.len() < TAG_AT + 4 || frame[..4] != PPP_IPV4 {
+    if frame.len() < TAG_AT + 4 || (frame[..4] != PPP_IPV4 && frame[..4] != PPP_MPPE) {
         return None;
     }
     Some(u32::from_be_bytes(
         frame[TAG_AT..TAG_AT + 4].try_into().ok()?,
     ))
+}
+
+/// How the stand-in for pppd escapes: every control character (ACCM ffffffff, what pppd
+/// writes before LCP has agreed on a map, and what a pty helper writes towards pppd), or
+/// only 0x7d and 0x7e (ACCM 0, what pppd writes in steady state with most peers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accm {
+    All,
+    Zero,
+}
+
+/// One frame in async HDLC: leading flag, escaped frame and FCS, closing flag.
+pub fn encode(frame: &[u8], accm: Accm) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 * frame.len() + 6);
+    match accm {
+        Accm::All => pptp_rs::wire::hdlc::encode_async(frame, &mut out),
+        Accm::Zero => {
+            let fcs = !fcs16(FCS_INIT, frame);
+            out.push(FLAG);
+            for &b in frame.iter().chain(&fcs.to_le_bytes()) {
+                if b == FLAG || b == ESCAPE {
+                    out.extend([ESCAPE, b ^ 0x20]);
+                } else {
+                    out.push(b);
+                }
+            }
+            out.push(FLAG);
+        }
+    }
+    out
 }
 
 /// Checks that numbers arrive in order, each once: GRE sequence numbers at the sink, frame
@@ -152,6 +213,34 @@ mod tests {
         let f = frame(512, 3);
         assert!(f.iter().any(|&b| b < 0x20));
         assert!(f.iter().any(|&b| b == 0x7e || b == 0x7d));
+    }
+
+    #[test]
+    fn mppe_frames_carry_their_tag_and_random_bytes() {
+        let f = mppe_frame(1400, 0x0102_0304);
+        assert_eq!(f.len(), 1404);
+        assert_eq!(&f[..4], &PPP_MPPE);
+        assert_eq!(tag(&f), Some(0x0102_0304));
+        assert_ne!(f[100..200], mppe_frame(1400, 5)[100..200]);
+        // Uniform bytes: about 2 in 256 need escaping with ACCM 0, 34 in 256 with all.
+        let f = mppe_frame(65536, 7);
+        let rare = f.iter().filter(|&&b| b == FLAG || b == ESCAPE).count();
+        assert!((300..800).contains(&rare), "{rare}");
+    }
+
+    #[test]
+    fn accm_zero_escapes_only_flag_and_escape() {
+        let f = frame(512, 9);
+        let (all, zero) = (encode(&f, Accm::All), encode(&f, Accm::Zero));
+        assert!(zero.len() < all.len());
+        assert!(zero[1..zero.len() - 1].iter().all(|&b| b != FLAG));
+        assert!(zero.iter().any(|&b| b < 0x20));
+        for e in [all, zero] {
+            let mut d = pptp_rs::wire::hdlc::AsyncDecoder::new();
+            let mut got = Vec::new();
+            d.push(&e, |r| got.push(r.unwrap().to_vec()));
+            assert_eq!(got, std::slice::from_ref(&f));
+        }
     }
 
     #[test]

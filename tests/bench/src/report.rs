@@ -16,12 +16,20 @@ type Results = BTreeMap<(usize, bool), Vec<Sample>>;
 
 fn workloads(quick: bool) -> Vec<Spec> {
     let mut w = Vec::new();
+    // Each TX row twice: the stand-in escaping every control character (ACCM ffffffff,
+    // pppd before LCP), and as pppd writes in steady state (ACCM 0, MPPE payloads).
     for payload in [64, 512, 1400] {
         w.push(Spec::new(&format!("tx {payload} B"), false, "tx", payload));
+        let mut s = Spec::new(&format!("tx {payload} B accm 0"), false, "tx", payload);
+        s.accm0 = true;
+        w.push(s);
     }
-    let mut per_frame = Spec::new("tx 1400 B, write/frame", false, "tx", 1400);
-    per_frame.per_frame = true;
-    w.push(per_frame);
+    for accm0 in [false, true] {
+        let name = if accm0 { " accm 0" } else { "" };
+        let mut per_frame = Spec::new(&format!("tx 1400 B{name}, write/frame"), false, "tx", 1400);
+        (per_frame.per_frame, per_frame.accm0) = (true, accm0);
+        w.push(per_frame);
+    }
     // Sync framing: ppp_synctty writes one frame per write and reads whatever arrives.
     let mut sync_tx = Spec::new("tx 1400 B sync, write/frame", false, "tx", 1400);
     (sync_tx.per_frame, sync_tx.sync) = (true, true);
@@ -65,6 +73,9 @@ fn workloads(quick: bool) -> Vec<Spec> {
     idle.secs = 5;
     w.push(idle);
     w.push(Spec::new("server tx 1400 B", true, "tx", 1400));
+    let mut stx = Spec::new("server tx 1400 B accm 0", true, "tx", 1400);
+    stx.accm0 = true;
+    w.push(stx);
     let mut srx = Spec::new("server rx 1400 B @20k", true, "rx", 1400);
     srx.pps = 20_000;
     w.push(srx);

@@ -43,6 +43,10 @@ pub struct Spec {
     pub per_frame: bool,
     /// Sync framing (`--sync`, pppd's `sync`): bare frames on the pty instead of HDLC.
     pub sync: bool,
+    /// TX: the stand-in writes as pppd does once LCP has agreed on ACCM 0 (only 0x7d and
+    /// 0x7e escaped) and CCP on MPPE (random payloads); else it escapes every control
+    /// character, as pppd does before LCP.
+    pub accm0: bool,
     pub pps: u64,
     pub reorder: u32,
     pub drop_every: u32,
@@ -59,6 +63,7 @@ impl Spec {
             payload,
             per_frame: false,
             sync: false,
+            accm0: false,
             pps: 0,
             reorder: 1,
             drop_every: 0,
@@ -188,6 +193,7 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
     let common = vec![
         ("mode", spec.mode.to_string()),
         ("payload", spec.payload.to_string()),
+        ("accm", accm(spec).into()),
         ("t0", t0.to_string()),
         ("t1", t1.to_string()),
         ("end", end.to_string()),
@@ -414,6 +420,7 @@ pub fn server(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
     let mut plan = vec![
         ("mode", spec.mode.to_string()),
         ("payload", spec.payload.to_string()),
+        ("accm", accm(spec).into()),
         ("end", (end + 10 * SEC).to_string()),
         ("cpu", "0".into()),
     ];
@@ -516,6 +523,11 @@ pub fn server(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
         ));
     }
     s
+}
+
+/// The stand-in's `accm=` word.
+fn accm(spec: &Spec) -> &'static str {
+    if spec.accm0 { "0" } else { "ffffffff" }
 }
 
 fn failed(mut s: Sample, why: String) -> Sample {
