@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::sys as fd;
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::pty::openpty;
 use nix::sys::signal::{Signal, kill};
@@ -121,6 +122,12 @@ pub fn feed(args: &Args, cmd: &[String]) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(&format!("openpty: {e}")),
     };
+    // The helper gets the master as fd 0 and 1 and nothing else, as from pppd (whose
+    // device_script closes every other descriptor): holding the slave too, it would never
+    // see the pty close.
+    for fd in [pty.master.as_fd(), pty.slave.as_fd()] {
+        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    }
     set_raw(pty.slave.as_fd());
     let exec_ns = now_ns();
     let mut child = match spawn(cmd, pty.master, args.text("log")) {

@@ -68,6 +68,26 @@ pub fn tag(frame: &[u8]) -> Option<u32> {
     ))
 }
 
+/// The tag of a frame still in async-HDLC form, flags stripped, as the floor relay sends
+/// it: only the first bytes are unescaped, so the sink's check costs what it costs for a
+/// bare frame.
+pub fn tag_escaped(hdlc: &[u8]) -> Option<u32> {
+    let mut head = [0u8; TAG_AT + 4];
+    let (mut n, mut escaped) = (0, false);
+    for &b in hdlc {
+        if n == head.len() {
+            break;
+        }
+        if b == ESCAPE {
+            escaped = true;
+            continue;
+        }
+        head[n] = if escaped { b ^ 0x20 } else { b };
+        (n, escaped) = (n + 1, false);
+    }
+    tag(&head[..n])
+}
+
 /// How the stand-in for pppd escapes: every control character (ACCM ffffffff, what pppd
 /// writes before LCP has agreed on a map, and what a pty helper writes towards pppd), or
 /// only 0x7d and 0x7e (ACCM 0, what pppd writes in steady state with most peers).
@@ -240,7 +260,9 @@ mod tests {
             let mut got = Vec::new();
             d.push(&e, |r| got.push(r.unwrap().to_vec()));
             assert_eq!(got, std::slice::from_ref(&f));
+            assert_eq!(tag_escaped(&e[1..e.len() - 1]), Some(9));
         }
+        assert_eq!(tag_escaped(&[0xff, 0x7d]), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use pptp_rs::wire::gre::GreHeader;
 use pptp_rs::wire::ipv4::Ipv4Datagram;
 
 use crate::feed::BLOCK_FRAMES;
-use crate::frames::{self, Reorder, SeqCheck};
+use crate::frames::{self, Accm, Reorder, SeqCheck};
 use crate::util::{Report, now_ns, sleep_until};
 
 /// The sink's receive buffer. It must drain whatever comes: without a GRE demux in the
@@ -90,13 +90,15 @@ impl SinkCounts {
 }
 
 /// Starts a sink for every GRE packet arriving in this namespace, until the window's end.
-pub fn start_sink(w: Arc<SharedWindow>) -> std::io::Result<JoinHandle<SinkCounts>> {
+/// `hdlc`: the payloads are frames still in async HDLC, as the floor relay sends them;
+/// each still counts as one frame, and its tag is read through the escapes.
+pub fn start_sink(w: Arc<SharedWindow>, hdlc: bool) -> std::io::Result<JoinHandle<SinkCounts>> {
     let socket = GreSocket::open()?;
     setsockopt(&socket, sockopt::RcvBufForce, &SINK_RCVBUF)?;
-    Ok(thread::spawn(move || sink(&socket, &w)))
+    Ok(thread::spawn(move || sink(&socket, &w, hdlc)))
 }
 
-fn sink(socket: &GreSocket, shared: &SharedWindow) -> SinkCounts {
+fn sink(socket: &GreSocket, shared: &SharedWindow, hdlc: bool) -> SinkCounts {
     let mut c = SinkCounts::default();
     let mut at_t0 = None;
     let mut at_t1 = None;
@@ -120,14 +122,14 @@ fn sink(socket: &GreSocket, shared: &SharedWindow) -> SinkCounts {
         // Drain, but look at the clock now and then so the window edges stay sharp.
         for _ in 0..256 {
             let Ok(n) = socket.recv(&mut buf) else { break };
-            count(&mut c, &buf[..n]);
+            count(&mut c, &buf[..n], hdlc);
         }
     }
     c.window_data = at_t1.unwrap_or(c.data) - at_t0.unwrap_or(c.data);
     c
 }
 
-fn count(c: &mut SinkCounts, datagram: &[u8]) {
+fn count(c: &mut SinkCounts, datagram: &[u8], hdlc: bool) {
     let parsed = Ipv4Datagram::parse(datagram)
         .ok()
         .and_then(|d| GreHeader::parse(d.payload).ok());
@@ -145,7 +147,12 @@ fn count(c: &mut SinkCounts, datagram: &[u8]) {
         .entry(header.call_id)
         .or_insert_with(|| (SeqCheck::new(), SeqCheck::cycling(BLOCK_FRAMES)));
     call.0.push(seq);
-    if let Some(tag) = frames::tag(payload) {
+    let tag = if hdlc {
+        frames::tag_escaped(payload)
+    } else {
+        frames::tag(payload)
+    };
+    if let Some(tag) = tag {
         call.1.push(tag);
     }
 }
@@ -172,6 +179,12 @@ pub struct Load {
     pub drop_every: u32,
     /// Send only inside the window (else from the start, which warms the helper up).
     pub window_only: bool,
+    /// Send each frame already in async HDLC, exactly as a helper writes it to pppd (every
+    /// control character escaped, flags at both ends): what the floor relay passes to the
+    /// pty as it is. Tags then cycle through [`BLOCK_FRAMES`] prebuilt frames (the
+    /// sequence number modulo the block) rather than follow the sequence number, so that
+    /// no frame is encoded on the generator's time.
+    pub encoded: bool,
 }
 
 /// What the generator did.
@@ -216,6 +229,13 @@ fn generate(targets: &[Target], load: Load, w: Window) -> GenCounts {
     .header_len();
     let mut packet = vec![0u8; header_len + template.len()];
     packet[header_len..].copy_from_slice(&template);
+    let encoded: Vec<Vec<u8>> = if load.encoded {
+        (0..BLOCK_FRAMES)
+            .map(|tag| frames::encode(&frames::frame(load.payload, tag), Accm::All))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut orders: Vec<Reorder> = targets
         .iter()
         .map(|_| Reorder::new(load.reorder, load.drop_every))
@@ -247,15 +267,25 @@ fn generate(targets: &[Target], load: Load, w: Window) -> GenCounts {
             n += 1;
             let t = &targets[i];
             let seq = orders[i].next_seq();
+            let payload_len = match encoded.get((seq % BLOCK_FRAMES) as usize) {
+                Some(frame) => {
+                    packet.truncate(header_len);
+                    packet.extend_from_slice(frame);
+                    frame.len()
+                }
+                None => {
+                    let tag_at = header_len + frames::PPP_IPV4.len() + 4;
+                    packet[tag_at..tag_at + 4].copy_from_slice(&seq.to_be_bytes());
+                    template.len()
+                }
+            };
             GreHeader {
                 call_id: t.call_id,
-                payload_len: template.len() as u16,
+                payload_len: payload_len as u16,
                 seq: Some(seq),
                 ack: None,
             }
             .emit(&mut packet);
-            let tag_at = header_len + frames::PPP_IPV4.len() + 4;
-            packet[tag_at..tag_at + 4].copy_from_slice(&seq.to_be_bytes());
             match send(t, &packet) {
                 Ok(_) => c.sent += 1,
                 Err(_) => c.failed += 1,

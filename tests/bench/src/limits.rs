@@ -39,6 +39,7 @@ pub fn gre_send(args: &Args) -> i32 {
         reorder: 1,
         drop_every: 0,
         window_only: false,
+        encoded: false,
     };
     let target = Target {
         socket: std::sync::Arc::new(socket),

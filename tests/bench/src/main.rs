@@ -4,11 +4,13 @@
 //! - `feed`: the pppd stand-in that starts a client on a pty (pppd's `pty` option);
 //! - `pppd`: the same stand-in when a server starts it (it is called as `pppd`);
 //! - `pac`: a scripted server for clients, with the GRE sink and generator;
-//! - `pns`: a scripted client for servers, one TCP connection per tunnel.
+//! - `pns`: a scripted client for servers, one TCP connection per tunnel;
+//! - `floor`: the floor relay, a client helper with the system calls and no protocol work.
 //!
 //! See performance-notes §4 for the design this follows.
 
 mod feed;
+mod floor;
 mod frames;
 mod gre_io;
 mod limits;
@@ -24,7 +26,7 @@ use util::Args;
 
 const USAGE: &str = "usage: pptp-bench run [quick=1] [reps=N] [only=TEXT]
        pptp-bench ROLE key=value... [-- HELPER ARGS...]
-roles: feed, pac, pns, gre-send, pty-limit, netns-up, netns-down
+roles: feed, pac, pns, floor, gre-send, pty-limit, netns-up, netns-down
        (and pppd, when a server starts it under that name)";
 
 fn main() {
@@ -56,6 +58,7 @@ fn main() {
         "pty-limit" => limits::pty_limit(&args),
         "pac" => peer::pac(&args),
         "pns" => peer::pns(&args),
+        "floor" => floor::floor(&args),
         "pppd" => feed::fake_pppd(FAKE_PPPD_CONF),
         "netns-up" => match netns::create() {
             Ok(()) => 0,

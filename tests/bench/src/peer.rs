@@ -101,7 +101,7 @@ impl Conn {
     }
 }
 
-fn start_ctrl(request: bool) -> StartCtrlConn {
+pub fn start_ctrl(request: bool) -> StartCtrlConn {
     StartCtrlConn {
         protocol_version: PROTOCOL_VERSION,
         result_code: if request { 0 } else { 1 },
@@ -142,6 +142,12 @@ fn window(args: &Args) -> Window {
     }
 }
 
+/// The client is the floor relay (`floor=1`), in async framing: its frames travel still
+/// in HDLC both ways (see floor.rs).
+fn floor_hdlc(args: &Args) -> bool {
+    args.get("floor", 0u8) == 1 && args.get("sync", 0u8) == 0
+}
+
 fn load(args: &Args) -> Load {
     Load {
         payload: args.get("payload", 1400),
@@ -149,6 +155,7 @@ fn load(args: &Args) -> Load {
         reorder: args.get("reorder", 1),
         drop_every: args.get("drop", 0),
         window_only: false,
+        encoded: floor_hdlc(args),
     }
 }
 
@@ -165,7 +172,7 @@ pub fn pac(args: &Args) -> i32 {
     let w = window(args);
     let rx = args.text("mode") == Some("rx");
     let listen: Ipv4Addr = args.need("listen");
-    let sink = match start_sink(SharedWindow::new(w)) {
+    let sink = match start_sink(SharedWindow::new(w), floor_hdlc(args)) {
         Ok(s) => s,
         Err(e) => return fail(&format!("cannot open the GRE sink: {e}")),
     };
@@ -285,7 +292,7 @@ pub fn pns(args: &Args) -> i32 {
         }
     };
     let shared = SharedWindow::new(w);
-    let sink = match start_sink(shared.clone()) {
+    let sink = match start_sink(shared.clone(), false) {
         Ok(s) => s,
         Err(e) => return fail(&format!("cannot open the GRE sink: {e}")),
     };
@@ -394,7 +401,7 @@ pub fn pns(args: &Args) -> i32 {
     finish(r, sink, generator)
 }
 
-fn call_request(i: usize) -> OutgoingCallRequest {
+pub fn call_request(i: usize) -> OutgoingCallRequest {
     OutgoingCallRequest {
         call_id: i as u16 + 1,
         call_serial: i as u16,

@@ -1,6 +1,6 @@
-//! `pptp-bench run`: every workload against both implementations, alternating, several
-//! times; then the table, the machine's limits, and the targets of issue 5 with the
-//! measured value beside each.
+//! `pptp-bench run`: every workload against both implementations (and, for the clients,
+//! the floor relay), in turn, several times; then the table, the machine's limits, and
+//! the targets of issue 5 with the measured value beside each.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,17 @@ use crate::run::{self, Imp, Paths, Sample, Spec};
 use crate::util::{Args, num_cpus};
 
 /// Medians over repetitions, per workload and implementation.
-type Results = BTreeMap<(usize, bool), Vec<Sample>>;
+type Results = BTreeMap<(usize, Imp), Vec<Sample>>;
+
+/// Who runs a workload: both implementations, and for a client workload with traffic the
+/// floor relay too (idle has nothing to relay: the floor's idle cost is nil by design).
+fn runners(spec: &Spec) -> Vec<Imp> {
+    if spec.server || spec.mode == "idle" {
+        vec![Imp::Ours, Imp::Ref]
+    } else {
+        vec![Imp::Ours, Imp::Ref, Imp::Floor]
+    }
+}
 
 fn workloads(quick: bool) -> Vec<Spec> {
     let mut w = Vec::new();
@@ -132,13 +142,11 @@ pub fn bench(args: &Args, paths: &Paths) -> i32 {
     let mut results: Results = BTreeMap::new();
     let mut bursts: BTreeMap<bool, Vec<Sample>> = BTreeMap::new();
     for rep in 0..reps {
-        // Alternate which implementation goes first, so drift hurts both alike.
-        let order = if rep % 2 == 0 {
-            [Imp::Ours, Imp::Ref]
-        } else {
-            [Imp::Ref, Imp::Ours]
-        };
+        // Turn which implementation goes first, so drift hurts all alike.
         for (i, spec) in specs.iter().enumerate() {
+            let mut order = runners(spec);
+            let turn = rep % order.len();
+            order.rotate_left(turn);
             for imp in order {
                 eprintln!(
                     "pptp-bench: [{}/{reps}] {} ({})",
@@ -154,10 +162,15 @@ pub fn bench(args: &Args, paths: &Paths) -> i32 {
                 if let Some(e) = &s.error {
                     eprintln!("pptp-bench:   error: {e}");
                 }
-                results.entry((i, imp == Imp::Ours)).or_default().push(s);
+                results.entry((i, imp)).or_default().push(s);
             }
         }
         if only.is_none() {
+            let order = if rep % 2 == 0 {
+                [Imp::Ours, Imp::Ref]
+            } else {
+                [Imp::Ref, Imp::Ours]
+            };
             for imp in order {
                 eprintln!(
                     "pptp-bench: [{}/{reps}] set-up burst ({})",
@@ -180,7 +193,18 @@ fn label(imp: Imp) -> &'static str {
     match imp {
         Imp::Ours => "pptp-rs",
         Imp::Ref => "reference",
+        Imp::Floor => "floor",
     }
+}
+
+/// The samples of workload `i` by `imp`.
+fn samples(results: &Results, i: usize, imp: Imp) -> &[Sample] {
+    results.get(&(i, imp)).map_or(&[][..], |v| &v[..])
+}
+
+/// Ours (true) or the reference's.
+fn side(ours: bool) -> Imp {
+    if ours { Imp::Ours } else { Imp::Ref }
 }
 
 /// The median of a field over the runs that worked.
@@ -234,7 +258,7 @@ fn print_report(
     limits: &Limits,
     reps: usize,
 ) {
-    let get = |i: usize, ours: bool| results.get(&(i, ours)).map_or(&[][..], |v| &v[..]);
+    let get = |i: usize, ours: bool| samples(results, i, side(ours));
     println!("pptp-bench: pptp-rs vs pptp-linux 1.10 (client) and poptop 1.4 pptpctrl (server)");
     println!("machine: {}", machine());
     println!(
@@ -254,13 +278,13 @@ fn print_report(
     );
     println!();
     println!(
-        "| workload | fps ours | fps ref | ratio | ns/frame ours | ns/frame ref | ratio | CPU ours | CPU ref | loss ours | loss ref | RSS KiB ours | RSS KiB ref |"
+        "| workload | fps ours | fps ref | fps ours/ref | ns/frame floor | ns/frame ours | ns/frame ref | ns ours/floor | ns ours/ref | CPU ours | CPU ref | loss ours | loss ref | RSS KiB ours | RSS KiB ref |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let fps = |s: &[Sample]| median(s, |x| x.fps);
+    let nsf = |s: &[Sample]| median(s, |x| x.ns_per_frame);
     for (i, spec) in specs.iter().enumerate() {
-        let (o, r) = (get(i, true), get(i, false));
-        let fps = |s: &[Sample]| median(s, |x| x.fps);
-        let nsf = |s: &[Sample]| median(s, |x| x.ns_per_frame);
+        let (o, r, f) = (get(i, true), get(i, false), samples(results, i, Imp::Floor));
         // performance-notes §4.2: frames/s compares helpers only where the helper is the
         // bottleneck; elsewhere the load tools (sharing a core) set the rate.
         let bound = |s: &[Sample]| {
@@ -268,15 +292,17 @@ fn print_report(
             if busy || spec.mode == "idle" { "" } else { "*" }
         };
         println!(
-            "| {} | {}{} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {}{} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             spec.name,
             fmt(fps(o), ""),
             bound(o),
             fmt(fps(r), ""),
             bound(r),
             ratio(fps(o), fps(r)),
+            fmt(nsf(f), ""),
             fmt(nsf(o), ""),
             fmt(nsf(r), ""),
+            ratio(nsf(o), nsf(f)),
             ratio(nsf(o), nsf(r)),
             fmt(median(o, |x| x.cpu), "%"),
             fmt(median(r, |x| x.cpu), "%"),
@@ -289,17 +315,48 @@ fn print_report(
     println!(
         "* helper below 95% CPU: the rate was set by the load tools or the pty, not the helper; compare ns/frame"
     );
+    println!(
+        "floor = the floor relay (pptp-bench floor, clients only): a helper's system calls with no protocol work, run beside ours and the reference; ns ours/floor = our ns/frame over the floor's"
+    );
+    let floored: Vec<(usize, &Spec)> = specs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !samples(results, *i, Imp::Floor).is_empty())
+        .collect();
+    if !floored.is_empty() {
+        println!();
+        println!("floor relay runs (same run and placement as the helpers):");
+        println!();
+        println!("| workload | fps floor | CPU floor | loss floor | ns ref/floor |");
+        println!("|---|---|---|---|---|");
+        for (i, spec) in floored {
+            let (r, f) = (get(i, false), samples(results, i, Imp::Floor));
+            println!(
+                "| {} | {} | {} | {} | {} |",
+                spec.name,
+                fmt(fps(f), ""),
+                fmt(median(f, |x| x.cpu), "%"),
+                fmt(median(f, |x| x.loss), "%"),
+                ratio(nsf(r), nsf(f)),
+            );
+        }
+    }
     println!();
     for (i, spec) in specs.iter().enumerate() {
-        for (ours, name) in [(true, "pptp-rs"), (false, "reference")] {
-            for s in get(i, ours) {
+        for imp in [Imp::Ours, Imp::Ref, Imp::Floor] {
+            for s in samples(results, i, imp) {
                 if let Some(e) = &s.error {
-                    println!("error: {} ({name}): {e}", spec.name);
+                    println!("error: {} ({}): {e}", spec.name, label(imp));
                 }
-                if s.disorder > 0 {
+                // The floor has no reorder buffer: deliberately reordered input comes out
+                // as it went in.
+                let expected = imp == Imp::Floor && spec.reorder > 1;
+                if s.disorder > 0 && !expected {
                     println!(
-                        "note: {} ({name}): {} frames out of order or missing",
-                        spec.name, s.disorder
+                        "note: {} ({}): {} frames out of order or missing",
+                        spec.name,
+                        label(imp),
+                        s.disorder
                     );
                 }
             }
@@ -314,7 +371,7 @@ fn summaries(
     bursts: &BTreeMap<bool, Vec<Sample>>,
     limits: &Limits,
 ) {
-    let get = |i: usize, ours: bool| results.get(&(i, ours)).map_or(&[][..], |v| &v[..]);
+    let get = |i: usize, ours: bool| samples(results, i, side(ours));
     let find = |name: &str| specs.iter().position(|s| s.name == name);
     let val = |name: &str, ours: bool, f: &dyn Fn(&Sample) -> f64| {
         find(name).and_then(|i| median(get(i, ours), f))
@@ -435,6 +492,23 @@ fn summaries(
         both(nsf(rx, true), nsf(rx, false), &|a, b| a * 3.0 <= b),
         ratio(nsf(rx, true), nsf(rx, false)),
     );
+    // DESIGN.md: the pty design cannot go below the kernel's own cost, so the client's
+    // data path is held to the floor relay's, within 1.15x.
+    let floor_nsf =
+        |n: &str| find(n).and_then(|i| median(samples(results, i, Imp::Floor), |x| x.ns_per_frame));
+    for name in ["tx 1400 B", "tx 1400 B accm 0", "rx 1400 B @20k"] {
+        target(
+            &format!("client {name}: ns/frame within 1.15x of the floor relay"),
+            both(nsf(name, true), floor_nsf(name), &|a, b| a <= 1.15 * b),
+            format!(
+                "{} (ours {} vs floor {} ns/frame; reference {})",
+                ratio(nsf(name, true), floor_nsf(name)),
+                fmt(nsf(name, true), ""),
+                fmt(floor_nsf(name), ""),
+                ratio(nsf(name, false), floor_nsf(name)),
+            ),
+        );
+    }
     let (ours_best, ref_loss) = (best(1400, true), first_loss(1400, false));
     target(
         "client RX 1400 B lossless to >= 3x the rate where pptp-linux starts losing",

@@ -15,10 +15,12 @@ const MS: u64 = 1_000_000;
 const SEC: u64 = 1_000_000_000;
 
 /// Which implementation runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Imp {
     Ours,
     Ref,
+    /// The floor relay (floor.rs): clients only.
+    Floor,
 }
 
 /// Where the programs are.
@@ -199,9 +201,12 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
         ("end", end.to_string()),
         ("cpu", "0".into()),
     ];
+    let floor = u8::from(imp == Imp::Floor).to_string();
     let mut pac_words = kv(&common);
     pac_words.extend(kv(&[
         ("listen", ADDR_B.to_string()),
+        ("floor", floor.clone()),
+        ("sync", u8::from(spec.sync).to_string()),
         ("pps", spec.pps.to_string()),
         ("reorder", spec.reorder.to_string()),
         ("drop", spec.drop_every.to_string()),
@@ -214,10 +219,6 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
         let (_, err) = collect(pac, now_ns());
         return failed(s, format!("the PAC did not start: {err}"));
     }
-    let helper = match imp {
-        Imp::Ours => &p.ours_pptp,
-        Imp::Ref => &p.ref_pptp,
-    };
     let mut feed_words = vec!["feed".to_string()];
     feed_words.extend(kv(&common));
     feed_words.extend(kv(&[
@@ -226,6 +227,7 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
             if spec.per_frame { "frame" } else { "block" }.into(),
         ),
         ("sync", u8::from(spec.sync).to_string()),
+        ("floor", floor),
         ("private_run", "1".into()),
         ("helper_cpu", "1".into()),
         (
@@ -233,16 +235,35 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
             p.dir.join("helper.log").to_string_lossy().into_owned(),
         ),
     ]));
-    feed_words.extend([
-        "--".into(),
-        helper.to_string_lossy().into_owned(),
-        ADDR_B.to_string(),
-        "--nolaunchpppd".into(),
-        "--nohostroute".into(),
-    ]);
-    if spec.sync {
-        feed_words.push("--sync".into());
-    }
+    feed_words.push("--".into());
+    let names: &[&str] = match imp {
+        Imp::Floor => {
+            feed_words.extend([
+                p.bench.to_string_lossy().into_owned(),
+                "floor".into(),
+                format!("peer={ADDR_B}"),
+                format!("sync={}", u8::from(spec.sync)),
+            ]);
+            &[crate::floor::NAME]
+        }
+        Imp::Ours | Imp::Ref => {
+            let helper = if imp == Imp::Ours {
+                &p.ours_pptp
+            } else {
+                &p.ref_pptp
+            };
+            feed_words.extend([
+                helper.to_string_lossy().into_owned(),
+                ADDR_B.to_string(),
+                "--nolaunchpppd".into(),
+                "--nohostroute".into(),
+            ]);
+            if spec.sync {
+                feed_words.push("--sync".into());
+            }
+            &["pptp", "pptpgw", "pptpcm"]
+        }
+    };
     let feed = match role(NS_A, &p.bench, feed_words) {
         Ok(c) => c,
         Err(e) => {
@@ -250,7 +271,7 @@ pub fn client(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
             return failed(s, format!("cannot start the feeder: {e}"));
         }
     };
-    let cost = measure(&a_id, &["pptp", "pptpgw", "pptpcm"], t0, t1);
+    let cost = measure(&a_id, names, t0, t1);
     let (feed_r, feed_err) = collect(feed, end);
     let (pac_r, pac_err) = collect(pac, end);
     netns::kill_all();
@@ -318,7 +339,7 @@ pub fn client_burst(p: &Paths, imp: Imp, n: usize) -> Sample {
         return failed(s, "the PAC did not start".into());
     }
     let helper = match imp {
-        Imp::Ours => &p.ours_pptp,
+        Imp::Ours | Imp::Floor => &p.ours_pptp,
         Imp::Ref => &p.ref_pptp,
     };
     let mut feeds = Vec::new();
@@ -378,7 +399,7 @@ pub fn server(p: &Paths, imp: Imp, spec: &Spec) -> Sample {
         return failed(s, format!("cannot write {}: {e}", conf.display()));
     }
     let daemon = match imp {
-        Imp::Ours => &p.ours_pptpd,
+        Imp::Ours | Imp::Floor => &p.ours_pptpd,
         Imp::Ref => &p.ref_pptpd,
     };
     let log = std::fs::File::create(p.dir.join("server.log")).ok();

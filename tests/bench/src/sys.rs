@@ -3,7 +3,7 @@
 //! uses nothing but its pure wire formats, so it measures the product's programs and never
 //! leans on their internals.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
@@ -27,9 +27,19 @@ impl GreSocket {
         Ok(GreSocket(socket))
     }
 
+    /// Restricts the socket to datagrams from `peer`; [`send`](Self::send) goes there.
+    pub fn connect(&self, peer: Ipv4Addr) -> io::Result<()> {
+        self.0.connect(&SockAddr::from(SocketAddrV4::new(peer, 0)))
+    }
+
     /// Receives one datagram, IPv4 header included.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         (&self.0).read(buf)
+    }
+
+    /// Sends one GRE packet to the connected peer.
+    pub fn send(&self, packet: &[u8]) -> io::Result<usize> {
+        (&self.0).write(packet)
     }
 
     /// Sends one GRE packet to `peer`.
