@@ -23,5 +23,5 @@ pub mod pptpsetup;
 pub mod proto;
 pub mod server;
 #[allow(unsafe_code)]
-pub mod sys;
+pub(crate) mod sys;
 pub mod wire;

@@ -15,7 +15,7 @@ use log::{error, info};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::link::ctrl_stream::{ControlMachine, CtrlStream, StreamFailure};
+use crate::link::ctrl_stream::CtrlStream;
 use crate::link::data_path::DataPath;
 use crate::link::gre_rx::{self, RxCounters};
 use crate::link::ppp_stream::{MPPE_IN_SYNC, PppFds};
@@ -24,7 +24,6 @@ use crate::proto::pns::{CloseReason, PnsConfig, PnsConnection, PnsEvent};
 use crate::proto::tx_test::TxTest;
 use crate::sys::gre_socket::{Destination, GreSocket, RecvBatch};
 use crate::sys::signals::{self, Signals};
-use crate::wire::ctrl::ControlMessage;
 
 const CTRL: Token = Token(0);
 const GRE: Token = Token(1);
@@ -65,32 +64,6 @@ pub enum Outcome {
     Closed(CloseReason),
     /// The TCP connection to the server could not be made.
     ConnectFailed(String),
-}
-
-/// The control machine as the stream drives it: a stream that ends is a lost connection.
-impl ControlMachine for PnsConnection {
-    fn handle_message(&mut self, now: Instant, msg: ControlMessage) {
-        PnsConnection::handle_message(self, now, msg)
-    }
-
-    fn poll_transmit(&mut self) -> Option<ControlMessage> {
-        PnsConnection::poll_transmit(self)
-    }
-
-    fn stream_failed(&mut self, _now: Instant, why: StreamFailure) {
-        let reason = match why {
-            StreamFailure::Closed => {
-                log::debug!("ctrl: server closed the connection");
-                CloseReason::ConnectionLost
-            }
-            StreamFailure::Error(e) => {
-                log::warn!("ctrl: {e}");
-                CloseReason::ConnectionLost
-            }
-            other => CloseReason::Stream(other),
-        };
-        self.connection_lost(reason);
-    }
 }
 
 /// The running tunnel.
@@ -175,14 +148,8 @@ impl Tunnel {
     pub fn run(&mut self) -> Outcome {
         let mut events = Events::with_capacity(64);
         loop {
-            let now = Instant::now();
-            let timeout = self
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(now));
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() == ErrorKind::Interrupted {
-                    continue;
-                }
+            let deadline = self.next_deadline();
+            if let Err(e) = crate::link::wait(&mut self.poll, &mut events, deadline) {
                 error!("ctrl: event loop failed: {e}");
                 return Outcome::Closed(CloseReason::Local);
             }

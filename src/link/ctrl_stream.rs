@@ -21,6 +21,8 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 pub use crate::proto::control::StreamFailure;
+use crate::proto::pac::PacConnection;
+use crate::proto::pns::PnsConnection;
 use crate::wire::ctrl::{ControlMessage, take_messages};
 
 /// Above this many queued bytes, the peer is not read until it has taken some.
@@ -42,6 +44,24 @@ pub trait ControlMachine {
     /// The stream ended or had to be dropped; nothing more can be sent.
     fn stream_failed(&mut self, now: Instant, why: StreamFailure);
 }
+
+/// Both roles' machines, as the stream drives them.
+macro_rules! control_machine {
+    ($($machine:ty),*) => {$(
+        impl ControlMachine for $machine {
+            fn handle_message(&mut self, now: Instant, msg: ControlMessage) {
+                <$machine>::handle_message(self, now, msg)
+            }
+            fn poll_transmit(&mut self) -> Option<ControlMessage> {
+                <$machine>::poll_transmit(self)
+            }
+            fn stream_failed(&mut self, _now: Instant, why: StreamFailure) {
+                <$machine>::stream_failed(self, why)
+            }
+        }
+    )*};
+}
+control_machine!(PacConnection, PnsConnection);
 
 /// One control connection's stream.
 #[derive(Debug)]

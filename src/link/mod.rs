@@ -14,3 +14,21 @@ pub mod ctrl_stream;
 pub mod data_path;
 pub mod gre_rx;
 pub mod ppp_stream;
+
+use std::io::{self, ErrorKind};
+use std::time::Instant;
+
+use mio::{Events, Poll};
+
+/// Waits for events until `deadline` (None: until one comes), as both loops do: a signal
+/// that interrupts the wait (EINTR) only means waiting again, since signals themselves
+/// arrive as an event.
+pub fn wait(poll: &mut Poll, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
+    loop {
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match poll.poll(events, timeout) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}

@@ -8,4 +8,6 @@ pub mod gre;
 pub mod keepalive;
 pub mod pac;
 pub mod pns;
+#[cfg(test)]
+mod testing;
 pub mod tx_test;

@@ -411,6 +411,14 @@ impl PacConnection {
         self.finish(reason);
     }
 
+    /// The TCP stream under the connection ended or had to be dropped.
+    pub fn stream_failed(&mut self, why: StreamFailure) {
+        match why {
+            StreamFailure::Closed | StreamFailure::Error(_) => self.connection_lost(),
+            other => self.drop_connection(PacClosed::Stream(other)),
+        }
+    }
+
     /// TCP ended or failed.
     pub fn connection_lost(&mut self) {
         self.finish(PacClosed::ConnectionLost);

@@ -23,7 +23,7 @@ use log::{debug, info, warn};
 mod reason;
 pub use reason::CloseReason;
 
-use crate::proto::control::{CloseReasons, ControlCore};
+use crate::proto::control::{CloseReasons, ControlCore, StreamFailure};
 pub use crate::proto::control::{REPLY_WAIT, TEARDOWN_WAIT};
 use crate::wire::ctrl::codes::{
     DisconnectResult, IncomingResult, OutgoingResult, StartResult, StopReason, bearer, framing,
@@ -173,6 +173,22 @@ impl PnsConnection {
     pub fn connection_lost(&mut self, reason: CloseReason) {
         self.core.finish(reason);
         self.report_finished();
+    }
+
+    /// The TCP stream under the connection ended or had to be dropped.
+    pub fn stream_failed(&mut self, why: StreamFailure) {
+        let reason = match why {
+            StreamFailure::Closed => {
+                debug!("ctrl: server closed the connection");
+                CloseReason::ConnectionLost
+            }
+            StreamFailure::Error(e) => {
+                warn!("ctrl: {e}");
+                CloseReason::ConnectionLost
+            }
+            other => CloseReason::Stream(other),
+        };
+        self.connection_lost(reason);
     }
 
     /// Handles expired deadlines.

@@ -227,13 +227,8 @@ impl Service {
                 self.kill_remaining();
                 return Ok(());
             }
-            let timeout = self
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(now));
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() == ErrorKind::Interrupted {
-                    continue;
-                }
+            let deadline = self.next_deadline();
+            if let Err(e) = crate::link::wait(&mut self.poll, &mut events, deadline) {
                 return Err(format!("event loop failed: {e}"));
             }
             let mut touched = Vec::new();

@@ -28,10 +28,3 @@ impl Drop for PidFile {
         let _ = fs::remove_file(&self.0);
     }
 }
-
-/// The pid written in the pid file at `path`, if it names a live process.
-pub fn running_pid(path: &Path) -> Option<u32> {
-    let pid: i32 = fs::read_to_string(path).ok()?.trim().parse().ok()?;
-    let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
-    (pid > 0 && alive).then_some(pid as u32)
-}

@@ -131,12 +131,6 @@ pub fn reap_any() -> Option<(u32, ExitStatus)> {
     }
 }
 
-/// Sends SIGTERM to `pid` (a process we do not own, such as the one named by a pid file).
-pub fn terminate_pid(pid: u32) -> io::Result<()> {
-    kill(Pid::from_raw(pid as i32), Signal::SIGTERM)?;
-    Ok(())
-}
-
 /// The exit status of a finished child; None for stops and continues.
 fn exit_status(status: WaitStatus) -> Option<ExitStatus> {
     match status {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::proto::control::TEARDOWN_WAIT;
+use crate::proto::testing::{drain_fns, start_conn};
 use crate::wire::ctrl::{IncomingCallConnected, OutgoingCallRequest};
 
 const CDN_ADMIN_SHUTDOWN: u8 = DisconnectResult::AdminShutdown.code();
@@ -25,26 +26,10 @@ fn config() -> PacConfig {
     }
 }
 
-fn sent(c: &mut PacConnection) -> Vec<ControlMessage> {
-    std::iter::from_fn(|| c.poll_transmit()).collect()
-}
-
-fn events(c: &mut PacConnection) -> Vec<PacEvent> {
-    std::iter::from_fn(|| c.poll_event()).collect()
-}
+drain_fns!(PacConnection, PacEvent);
 
 fn sccrq(version: u16) -> ControlMessage {
-    ControlMessage::StartCtrlConnRequest(StartCtrlConn {
-        protocol_version: version,
-        result_code: 0,
-        error_code: 0,
-        framing_capabilities: 3,
-        bearer_capabilities: 3,
-        maximum_channels: 0,
-        firmware_revision: 1,
-        host_name: "local".into(),
-        vendor: "cananian".into(),
-    })
+    ControlMessage::StartCtrlConnRequest(start_conn(version, 0, "cananian"))
 }
 
 fn ocrq() -> ControlMessage {

@@ -1,6 +1,7 @@
 //! Tests of the client's control connection, one section per state, with a fake clock.
 
 use super::*;
+use crate::proto::testing::{VERSION, drain_fns, start_conn};
 use crate::wire::ctrl::{CallDisconnectNotify, IncomingCallReply};
 
 const OUR_CALL: u16 = 0x1234;
@@ -20,26 +21,10 @@ fn config() -> PnsConfig {
     }
 }
 
-fn sent(c: &mut PnsConnection) -> Vec<ControlMessage> {
-    std::iter::from_fn(|| c.poll_transmit()).collect()
-}
-
-fn events(c: &mut PnsConnection) -> Vec<PnsEvent> {
-    std::iter::from_fn(|| c.poll_event()).collect()
-}
+drain_fns!(PnsConnection, PnsEvent);
 
 fn sccrp(result: u8) -> ControlMessage {
-    ControlMessage::StartCtrlConnReply(StartCtrlConn {
-        protocol_version: PROTOCOL_VERSION,
-        result_code: result,
-        error_code: 0,
-        framing_capabilities: 0,
-        bearer_capabilities: 0,
-        maximum_channels: 1,
-        firmware_revision: 1,
-        host_name: "local".into(),
-        vendor: "linux".into(),
-    })
+    ControlMessage::StartCtrlConnReply(start_conn(VERSION, result, "linux"))
 }
 
 fn ocrp(result: u8, peer_call_id: u16) -> ControlMessage {

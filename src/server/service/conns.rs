@@ -7,30 +7,10 @@ use std::time::Instant;
 use log::{debug, info, warn};
 
 use super::{Call, Owner, Service, pty_token};
-use crate::link::ctrl_stream::{ControlMachine, StreamFailure};
 use crate::proto::gre::GreConfig;
-use crate::proto::pac::{PacClosed, PacConnection, PacEvent};
+use crate::proto::pac::PacEvent;
 use crate::server::pppd_args::{CallArgs, LOGWTMP_PLUGIN, pppd_args};
 use crate::sys::pppd::{self, TtyUse};
-use crate::wire::ctrl::ControlMessage;
-
-/// The server's machine as the stream drives it.
-impl ControlMachine for PacConnection {
-    fn handle_message(&mut self, now: Instant, msg: ControlMessage) {
-        PacConnection::handle_message(self, now, msg)
-    }
-
-    fn poll_transmit(&mut self) -> Option<ControlMessage> {
-        PacConnection::poll_transmit(self)
-    }
-
-    fn stream_failed(&mut self, _now: Instant, why: StreamFailure) {
-        match why {
-            StreamFailure::Closed | StreamFailure::Error(_) => self.connection_lost(),
-            other => self.drop_connection(PacClosed::Stream(other)),
-        }
-    }
-}
 
 impl Service {
     /// Runs the machine's outputs for one connection: replies, call decisions, closing.
