@@ -19,6 +19,7 @@ pub mod client;
 pub mod getopt;
 pub mod link;
 pub mod logging;
+pub mod pptpctl;
 pub mod pptpsetup;
 pub mod proto;
 pub mod server;

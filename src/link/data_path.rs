@@ -26,7 +26,7 @@ use crate::proto::tx_test::TxTest;
 use crate::sys::fd;
 use crate::sys::gre_socket::{BATCH, Destination, GreSocket, OutPacket};
 use crate::wire::gre::{self, GreHeader};
-use crate::wire::ppp::is_mppe_ack;
+use crate::wire::ppp::mppe_ack_bits;
 
 /// Counters of one call's data path, beside its sequencing's [`GreStats`].
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -67,8 +67,9 @@ pub struct DataPath {
     session: Option<GreSession>,
     to: Destination,
     tx_test: Option<TxTest>,
-    /// Sync framing: a CCP Configure-Ack for MPPE went by, in either direction.
-    mppe_seen: bool,
+    /// The MPPE bits of the last CCP Configure-Ack that went by, in either direction: the
+    /// encryption the two pppds agreed on.
+    mppe: Option<u32>,
     counters: CallCounters,
 }
 
@@ -91,7 +92,7 @@ impl DataPath {
             session: None,
             to,
             tx_test: None,
-            mppe_seen: false,
+            mppe: None,
             counters: CallCounters::default(),
         }
     }
@@ -161,7 +162,12 @@ impl DataPath {
 
     /// Sync framing only: true once CCP agreed on MPPE (the caller stops the call).
     pub fn mppe_in_sync(&self) -> bool {
-        self.sync && (self.mppe_seen || self.ppp_out.mppe_seen)
+        self.sync && self.mppe.is_some()
+    }
+
+    /// The MPPE bits CCP agreed on (RFC 3078 §2.1), once it has.
+    pub fn mppe(&self) -> Option<u32> {
+        self.mppe
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) has work.
@@ -177,9 +183,14 @@ impl DataPath {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let (out, accm, counters) = (&mut self.ppp_out, &mut self.accm, &mut self.counters);
+        let (out, accm, counters, mppe) = (
+            &mut self.ppp_out,
+            &mut self.accm,
+            &mut self.counters,
+            &mut self.mppe,
+        );
         session.handle_packet(now, header, payload, |frame| {
-            deliver(out, accm, counters, frame)
+            deliver(out, accm, counters, mppe, frame)
         });
     }
 
@@ -249,7 +260,9 @@ impl DataPath {
                     debug!("pppd: escaping by accm={map:#010x} from now on");
                     self.ppp_out.set_accm(map);
                 }
-                self.mppe_seen |= self.sync && is_mppe_ack(frame);
+                if let Some(bits) = mppe_ack_bits(frame) {
+                    self.mppe = Some(bits);
+                }
                 let Some(session) = self.session.as_mut() else {
                     // pppd speaks before the call is up (incoming role): PPP retransmits.
                     self.next += 1;
@@ -306,8 +319,13 @@ impl DataPath {
         buf: &mut [u8],
     ) -> Result<(), StreamEnd> {
         if let Some(session) = self.session.as_mut() {
-            let (out, accm, counters) = (&mut self.ppp_out, &mut self.accm, &mut self.counters);
-            session.handle_timeout(now, |frame| deliver(out, accm, counters, frame));
+            let (out, accm, counters, mppe) = (
+                &mut self.ppp_out,
+                &mut self.accm,
+                &mut self.counters,
+                &mut self.mppe,
+            );
+            session.handle_timeout(now, |frame| deliver(out, accm, counters, mppe, frame));
         }
         self.send_acks(now, socket);
         if let Some(test) = self.tx_test.as_mut() {
@@ -373,11 +391,20 @@ impl DataPath {
     }
 }
 
-/// Queues a frame for pppd, after noting what it says about pppd's ACCM.
-fn deliver(out: &mut PppOut, accm: &mut AccmWatch, counters: &mut CallCounters, frame: &[u8]) {
+/// Queues a frame for pppd, after noting what it says about pppd's ACCM and MPPE.
+fn deliver(
+    out: &mut PppOut,
+    accm: &mut AccmWatch,
+    counters: &mut CallCounters,
+    mppe: &mut Option<u32>,
+    frame: &[u8],
+) {
     if let Some(map) = accm.to_pppd(frame) {
         debug!("pppd: escaping by accm={map:#010x} from now on");
         out.set_accm(map);
+    }
+    if let Some(bits) = mppe_ack_bits(frame) {
+        *mppe = Some(bits);
     }
     counters.rx_bytes += frame.len() as u64;
     out.frame(frame);

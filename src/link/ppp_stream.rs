@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use crate::sys::fd;
 use crate::wire::frames::FrameBuf;
 use crate::wire::hdlc::{self, Accm, AsyncDecoder, FrameError};
-use crate::wire::ppp::{SyncDeframer, SyncError, is_mppe_ack};
+use crate::wire::ppp::{SyncDeframer, SyncError};
 
 /// Bytes of encoded frames that may wait for pppd to read; beyond it frames are dropped
 /// (PPP tolerates loss, and memory stays bounded when pppd stalls).
@@ -167,8 +167,6 @@ pub struct PppOut {
     sync_lens: VecDeque<usize>,
     /// Frames dropped because pppd was not reading.
     pub drops: u64,
-    /// Sync: a CCP Configure-Ack for MPPE went by.
-    pub mppe_seen: bool,
 }
 
 impl PppOut {
@@ -182,7 +180,6 @@ impl PppOut {
             end: 0,
             sync_lens: VecDeque::new(),
             drops: 0,
-            mppe_seen: false,
         }
     }
 
@@ -223,7 +220,6 @@ impl PppOut {
         }
         let room = &mut self.buf[self.end..];
         if self.sync {
-            self.mppe_seen |= is_mppe_ack(frame);
             room[..frame.len()].copy_from_slice(frame);
             self.end += frame.len();
             self.sync_lens.push_back(frame.len());

@@ -75,6 +75,9 @@ pub enum CallEnd {
     ControlClosed,
     /// The client did not send Incoming-Call-Connected in time.
     NotConnected,
+    /// Ended on request: by the administrator (`pptpctl terminate`), a RADIUS server
+    /// (Disconnect-Request), or a newer login of the same user.
+    Terminated(&'static str),
 }
 
 impl fmt::Display for CallEnd {
@@ -85,6 +88,7 @@ impl fmt::Display for CallEnd {
             CallEnd::PppdExited => "pppd exited",
             CallEnd::ControlClosed => "control connection closed",
             CallEnd::NotConnected => "no incoming-call-connected from the client",
+            CallEnd::Terminated(by) => return write!(f, "terminated by {by}"),
         })
     }
 }
@@ -115,6 +119,28 @@ pub enum PacClosed {
     /// The control stream broke a rule of its own (framing, a half-sent message, a
     /// client that does not read what we send).
     Stream(StreamFailure),
+}
+
+impl PacClosed {
+    /// A short name for the kind of ending, for counters and metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PacClosed::ClientStopped(_) => "client_stopped",
+            PacClosed::Local => "local",
+            PacClosed::ConnectionLost => "connection_lost",
+            PacClosed::FirstMessageTimeout(_) => "stimeout",
+            PacClosed::NotStartRequest => "bad_first_message",
+            PacClosed::BadVersion(_) => "bad_version",
+            PacClosed::Refused => "connection_limit",
+            PacClosed::NoEchoReply(_) => "no_echo_reply",
+            PacClosed::NoCallRequest(_) => "no_call_request",
+            PacClosed::Shed => "shed",
+            PacClosed::Stream(StreamFailure::LostFraming(_)) => "lost_framing",
+            PacClosed::Stream(StreamFailure::Incomplete(_)) => "incomplete_message",
+            PacClosed::Stream(StreamFailure::NotReading(_)) => "not_reading",
+            PacClosed::Stream(_) => "connection_lost",
+        }
+    }
 }
 
 impl fmt::Display for PacClosed {
@@ -373,6 +399,24 @@ impl PacConnection {
             }
             _ => {}
         }
+    }
+
+    /// Ends the call in order on request (`by` says whose): Call-Disconnect-Notify (or, in
+    /// the incoming role, Call-Clear-Request) to the client, which then stops the
+    /// connection, or is stopped [`CALLESS_WAIT`] later. False when there is no call.
+    pub fn terminate(&mut self, now: Instant, by: &'static str) -> bool {
+        if !self.established() || !matches!(self.call, Call::Up { .. } | Call::WaitConnected { .. })
+        {
+            return false;
+        }
+        self.end_any_call(CallEnd::Terminated(by));
+        self.deadline = Some(now + CALLESS_WAIT);
+        true
+    }
+
+    /// True while a call is up (GRE flows).
+    pub fn call_is_up(&self) -> bool {
+        matches!(self.call, Call::Up { .. })
     }
 
     /// The server is stopping: disconnect the call, stop the connection.

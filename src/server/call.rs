@@ -14,6 +14,23 @@ use crate::sys::gre_socket::Destination;
 use crate::sys::pppd::PppdOnPty;
 use crate::sys::process::ChildProcess;
 
+/// What pppd's ip-up hook told us about a call's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The user pppd authenticated (PEERNAME).
+    pub user: String,
+    /// The ppp interface (IFNAME).
+    pub ifname: String,
+    /// Our end of the tunnel (IPLOCAL).
+    pub local: Option<Ipv4Addr>,
+    /// The client's end of the tunnel (IPREMOTE).
+    pub remote: Option<Ipv4Addr>,
+    /// When the link came up.
+    pub since: Instant,
+    /// A login record was written for it (logwtmp).
+    pub logged_in: bool,
+}
+
 /// A call from the moment the server accepted it until its pppd has been reaped.
 #[derive(Debug)]
 pub struct Call {
@@ -27,6 +44,8 @@ pub struct Call {
     pub started: Instant,
     /// GRE to and from the client, through pppd's pty.
     pub data: DataPath,
+    /// The session, once pppd's ip-up hook reported it.
+    pub session: Option<Session>,
     pppd: ChildProcess,
     /// Held until pppd is reaped, so that its end is learned from SIGCHLD alone.
     _slave: OwnedFd,
@@ -53,6 +72,7 @@ impl Call {
             slot,
             started: Instant::now(),
             data: DataPath::new(PppFds::single(pppd.master), false, to, (token, token)),
+            session: None,
             pppd: pppd.child,
             _slave: pppd.slave,
         }

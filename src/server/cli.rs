@@ -65,7 +65,7 @@ pub struct ServerOptions {
     pub stimeout: Option<Duration>,
     /// `-v`/`--version`: print the version and exit 0.
     pub version: bool,
-    /// `-w`/`--logwtmp`: have pppd record logins in wtmp (the pptpd-logwtmp plugin).
+    /// `-w`/`--logwtmp`: record each session's login in utmp and wtmp (from pppd's hooks).
     pub logwtmp: bool,
     /// `-C`/`--connections N`: the most simultaneous clients.
     pub connections: Option<usize>,
@@ -113,7 +113,7 @@ const SPECS: &[getopt::Spec] = &[
     opt('s', "speed", "SPEED", "Speed argument for pppd (default 115200)"),
     opt('t', "stimeout", "SECONDS", "Wait for a new client's first packet (default 10)"),
     flag('v', "version", "Print the version and exit"),
-    flag('w', "logwtmp", "Record client logins in wtmp (pptpd-logwtmp plugin)"),
+    flag('w', "logwtmp", "Record client logins in utmp and wtmp (who, last)"),
     opt('C', "connections", "N", "At most N simultaneous clients (default 100)"),
     flag('D', "delegate", "pppd assigns client addresses (RADIUS, chap-secrets)"),
     opt('V', "vrf", "NAME", "Listen and send GRE in VRF NAME (not supported yet)"),

@@ -44,6 +44,8 @@ pub const DEFAULT_PIDFILE: &str = "/var/run/pptpd.pid";
 pub const DEFAULT_PPP: &str = "/usr/sbin/pppd";
 /// Default `speed`, passed to pppd verbatim (poptop `PPP_SPEED_DEFAULT`).
 pub const DEFAULT_SPEED: &str = "115200";
+/// Default `control-socket`: under /run, which systemd and the boot clear.
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/pptpd/control";
 /// Default `connections` (poptop `CONNECTIONS_DEFAULT`).
 pub const DEFAULT_CONNECTIONS: usize = 100;
 /// Default `stimeout` (poptop `STIMEOUT_DEFAULT`).
@@ -67,7 +69,7 @@ pub struct ServerConfig {
     pub stimeout: Duration,
     /// `noipparam`/`-i`: no `ipparam <client>` for pppd.
     pub noipparam: bool,
-    /// `logwtmp`/`-w`: load the pptpd-logwtmp plugin in pppd.
+    /// `logwtmp`/`-w`: record sessions in utmp and wtmp (from pppd's hooks).
     pub logwtmp: bool,
     /// `bcrelay`/`-b`: parsed, not acted on yet (a warning says so).
     pub bcrelay: Option<String>,
@@ -90,6 +92,9 @@ pub struct ServerConfig {
     pub speed: String,
     /// `ppp`/`-e`: the pppd binary, checked to be executable.
     pub ppp: PathBuf,
+    /// `control-socket PATH`: where `pptpctl` and pppd's hooks reach the server; None
+    /// (`control-socket none`) has none.
+    pub control_socket: Option<PathBuf>,
     /// The config file that was read (or that was missing, for the default one).
     pub conf_file: PathBuf,
 }
@@ -136,6 +141,8 @@ pub struct FileSettings {
     pub ppp: Option<Located<PathBuf>>,
     /// `vrf NAME`.
     pub vrf: Option<String>,
+    /// `control-socket PATH` (`none`: Some(None)).
+    pub control_socket: Option<Option<PathBuf>>,
 }
 
 /// Why the configuration was refused: where (file and line, when the problem is in a file)
@@ -207,6 +214,8 @@ const KEYWORDS: &[(&str, Kind)] = &[
     ("delegate", Kind::Flag), ("connections", Kind::Value), ("localip", Kind::Value),
     ("remoteip", Kind::Value), ("listen", Kind::Value), ("pidfile", Kind::Value),
     ("speed", Kind::Value), ("ppp", Kind::Value), ("vrf", Kind::Value),
+    // pptp-rs's own.
+    ("control-socket", Kind::Value),
 ];
 
 /// Parses the text of a config file; `file` only names it in messages. Returns the
@@ -354,7 +363,15 @@ impl Parser<'_> {
                     line,
                 })
             }
-            _ => s.vrf = Some(value.to_owned()),
+            "vrf" => s.vrf = Some(value.to_owned()),
+            _ => {
+                if !value.starts_with('/') && value != "none" {
+                    return Err(bad(format!(
+                        "bad control-socket '{value}': an absolute path, or none"
+                    )));
+                }
+                s.control_socket = Some((value != "none").then(|| value.into()));
+            }
         }
         Ok(())
     }
@@ -561,6 +578,9 @@ fn merge(
             .clone()
             .or(file.ppp.map(|p| p.value))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_PPP)),
+        control_socket: file
+            .control_socket
+            .unwrap_or_else(|| Some(PathBuf::from(DEFAULT_CONTROL_SOCKET))),
         conf_file,
     };
     if config.bcrelay.is_some() {

@@ -6,12 +6,14 @@
 //! - [`pool`]: the connection slots and the addresses each one hands to pppd;
 //! - [`pppd_args`]: pppd's command line for a call, exactly as poptop's;
 //! - [`service`]: the one event loop for every connection and call, [`call`] one call;
+//! - [`control`]: the control socket `pptpctl` and pppd's hooks talk to;
 //! - [`daemon`]: start, background, pid file, and the end.
 
 pub mod addrs;
 pub mod call;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod pool;
 pub mod pppd_args;

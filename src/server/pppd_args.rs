@@ -1,17 +1,19 @@
-//! pppd's command line for one call, exactly as poptop's pptpctrl builds it, so that
-//! ip-up scripts (`ipparam`), RADIUS (`remotenumber` as Calling-Station-Id) and the logwtmp
-//! plugin keep working (reference-behaviour.md §2.6):
+//! pppd's command line for one call, as poptop's pptpctrl builds it, so that ip-up scripts
+//! (`ipparam`) and RADIUS (`remotenumber` as Calling-Station-Id) see the same values
+//! (reference-behaviour.md §2.6):
 //!
-//! `local [file F] <speed> [<local>:<remote>] [ipparam <client>]
-//!  [plugin /usr/lib/pptpd/pptpd-logwtmp.so pptpd-original-ip <client>] remotenumber <client>`
+//! `local [file F] <speed> [<local>:<remote>] [ipparam <client>] remotenumber <client>`
 //!
 //! (pppd itself is `ppp` from pptpd.conf, /usr/sbin/pppd by default.)
+//!
+//! Deliberate difference: with `logwtmp`, poptop added `plugin
+//! /usr/lib/pptpd/pptpd-logwtmp.so pptpd-original-ip <client>`. That plugin must match
+//! pppd's exact version and broke at every ppp upgrade; pptpd writes the same login records
+//! itself from pppd's ip-up and ip-down hooks (`pptpctl hook`), so the plugin is never
+//! loaded.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
-
-/// Where Debian's pptpd package installs the wtmp plugin; poptop hard-codes it too.
-pub const LOGWTMP_PLUGIN: &str = "/usr/lib/pptpd/pptpd-logwtmp.so";
 
 /// What varies between calls.
 #[derive(Debug, Clone, Copy)]
@@ -28,8 +30,9 @@ pub struct CallArgs<'a> {
     pub client: Ipv4Addr,
     /// `noipparam` was given.
     pub noipparam: bool,
-    /// `logwtmp` was given and the plugin exists.
-    pub logwtmp: bool,
+    /// The control socket, when it is not at the default path: pppd's hooks then need to
+    /// be told where it is (`set PPTPD_CONTROL=PATH`, pppd 2.4.8 and later).
+    pub control_socket: Option<&'a Path>,
 }
 
 /// The arguments after pppd's own name.
@@ -50,12 +53,12 @@ pub fn pppd_args(c: &CallArgs<'_>) -> Vec<String> {
         args.push("ipparam".into());
         args.push(client.clone());
     }
-    if c.logwtmp {
-        args.extend(["plugin".into(), LOGWTMP_PLUGIN.into()]);
-        args.extend(["pptpd-original-ip".into(), client.clone()]);
-    }
     args.push("remotenumber".into());
     args.push(client);
+    if let Some(path) = c.control_socket {
+        args.push("set".into());
+        args.push(format!("PPTPD_CONTROL={}", path.display()));
+    }
     args
 }
 
@@ -71,7 +74,7 @@ mod tests {
             remote: Some(Ipv4Addr::new(203, 0, 113, 10)),
             client: Ipv4Addr::new(198, 51, 100, 11),
             noipparam: false,
-            logwtmp: true,
+            control_socket: None,
         }
     }
 
@@ -80,8 +83,20 @@ mod tests {
         assert_eq!(
             pppd_args(&base()).join(" "),
             "local file /etc/ppp/pptpd-options 115200 203.0.113.1:203.0.113.10 \
-             ipparam 198.51.100.11 plugin /usr/lib/pptpd/pptpd-logwtmp.so \
-             pptpd-original-ip 198.51.100.11 remotenumber 198.51.100.11"
+             ipparam 198.51.100.11 remotenumber 198.51.100.11"
+        );
+    }
+
+    #[test]
+    fn a_control_socket_elsewhere_is_told_to_the_hooks() {
+        let c = CallArgs {
+            control_socket: Some(Path::new("/run/other/ctl")),
+            ..base()
+        };
+        assert!(
+            pppd_args(&c)
+                .join(" ")
+                .ends_with("remotenumber 198.51.100.11 set PPTPD_CONTROL=/run/other/ctl")
         );
     }
 
@@ -92,7 +107,6 @@ mod tests {
             local: None,
             remote: None,
             noipparam: true,
-            logwtmp: false,
             ..base()
         };
         assert_eq!(

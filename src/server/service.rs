@@ -24,6 +24,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::call::Call;
 use super::config::ServerConfig;
+use super::control::Control;
 use super::pool::AddressPool;
 use crate::link::ctrl_stream::CtrlStream;
 use crate::link::gre_rx::{self, RxCounters};
@@ -32,10 +33,14 @@ use crate::sys::gre_socket::{GreSocket, RecvBatch};
 use crate::sys::signals::{self, Signals};
 
 mod conns;
+mod ctl;
 
 const LISTENER: Token = Token(0);
 const GRE: Token = Token(1);
 const SIGNALS: Token = Token(2);
+const CONTROL: Token = Token(3);
+/// Control socket client `i` uses token CONTROL_CLIENTS + i, far above the connections'.
+const CONTROL_CLIENTS: usize = 1 << 40;
 /// Connection `i` uses tokens FIRST_CONN + 2i (control) and FIRST_CONN + 2i + 1 (pty).
 const FIRST_CONN: usize = 16;
 /// How long SIGTERM waits for clients to confirm and pppds to exit (poptop: 5 s per reply).
@@ -94,13 +99,36 @@ impl Conn {
     }
 }
 
-/// Server-wide counters (SIGUSR1).
-#[derive(Debug, Default)]
+/// Server-wide counters (SIGUSR1, `pptpctl show stats`, metrics).
+#[derive(Debug)]
 struct ServerStats {
+    started: Instant,
+    /// Calls that came up.
+    calls_served: u64,
+    /// Call requests refused for want of an address or slot.
+    refused_pool_empty: u64,
     /// Connections without a call closed to make room for a newcomer at the limit.
     shed: u64,
     /// Connections accepted and closed at once because no file descriptor was left.
     accept_no_fd: u64,
+    /// Control connections ended, by kind ([`PacClosed::kind`]).
+    closed: ctl::ClosedCounters,
+    /// The data path counters of calls that have ended.
+    gone: crate::link::data_path::CallCounters,
+}
+
+impl Default for ServerStats {
+    fn default() -> Self {
+        ServerStats {
+            started: Instant::now(),
+            calls_served: 0,
+            refused_pool_empty: 0,
+            shed: 0,
+            accept_no_fd: 0,
+            closed: Default::default(),
+            gone: Default::default(),
+        }
+    }
 }
 
 /// Whose a child is, by pid, for reaping.
@@ -119,6 +147,7 @@ pub struct Service {
     poll: Poll,
     signals: Signals,
     listener: Option<TcpListener>,
+    control: Option<Control>,
     gre: GreSocket,
     rx: RecvBatch,
     rx_counters: RxCounters,
@@ -140,7 +169,6 @@ pub struct Service {
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     shutdown_deadline: Option<Instant>,
     stats: ServerStats,
-    logwtmp_warned: bool,
     /// A descriptor held back for the moment the process has none left: closed to accept
     /// one pending connection and close it at once, so that the backlog keeps draining.
     reserve_fd: Option<OwnedFd>,
@@ -171,6 +199,17 @@ impl Service {
         register(registry.register(&mut listener, LISTENER, Interest::READABLE))?;
         register(registry.register(&mut SourceFd(&gre.as_raw_fd()), GRE, Interest::READABLE))?;
         register(registry.register(&mut signals, SIGNALS, Interest::READABLE))?;
+        let control = match &config.control_socket {
+            Some(path) => Some(
+                Control::open(registry, path, CONTROL, CONTROL_CLIENTS).map_err(|e| {
+                    format!(
+                        "cannot open the control socket {}: {e} (or set control-socket none)",
+                        path.display()
+                    )
+                })?,
+            ),
+            None => None,
+        };
         let (pool, warnings) = AddressPool::new(
             &config.local_ips,
             &config.remote_ips,
@@ -190,6 +229,7 @@ impl Service {
             poll,
             signals,
             listener: Some(listener),
+            control,
             gre,
             rx: gre_rx::new_batch(),
             rx_counters: RxCounters::default(),
@@ -204,7 +244,6 @@ impl Service {
             timers: BinaryHeap::new(),
             shutdown_deadline: None,
             stats: ServerStats::default(),
-            logwtmp_warned: false,
             reserve_fd: crate::sys::fd::reserve().ok(),
             fd_exhaustion_logged: false,
             accept_retry: None,
@@ -235,6 +274,8 @@ impl Service {
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept(),
+                    CONTROL => self.on_control_listener(),
+                    t if t.0 >= CONTROL_CLIENTS => self.on_control_client(t),
                     GRE => self.on_gre(&mut touched),
                     SIGNALS => self.on_signals(&mut touched),
                     Token(t) if t >= FIRST_CONN => {
@@ -248,6 +289,11 @@ impl Service {
                     }
                     _ => {}
                 }
+            }
+            if let Some(control) = self.control.as_mut()
+                && control.poll_timeout().is_some_and(|t| Instant::now() >= t)
+            {
+                control.handle_timeout(self.poll.registry(), Instant::now());
             }
             if self.accept_retry.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry = None;
@@ -265,7 +311,8 @@ impl Service {
 
     fn next_deadline(&self) -> Option<Instant> {
         let timer = self.timers.peek().map(|Reverse((d, _))| *d + TIMER_SLACK);
-        [timer, self.shutdown_deadline, self.accept_retry]
+        let control = self.control.as_ref().and_then(Control::poll_timeout);
+        [timer, self.shutdown_deadline, self.accept_retry, control]
             .into_iter()
             .flatten()
             .min()
@@ -418,6 +465,35 @@ impl Service {
 
     // ---- readiness ----
 
+    fn on_control_listener(&mut self) {
+        if let Some(control) = self.control.as_mut() {
+            control.accept(self.poll.registry(), Instant::now());
+        }
+    }
+
+    fn on_control_client(&mut self, token: Token) {
+        let Some(control) = self.control.as_mut() else {
+            return;
+        };
+        let Some(index) = control.client_of(token) else {
+            return;
+        };
+        let Some(request) = control.on_ready(self.poll.registry(), index) else {
+            return;
+        };
+        let now = Instant::now();
+        let (records, outcome) = match request {
+            Ok(request) => {
+                log::debug!("ctrl: control request: {request}");
+                self.on_request(request, now)
+            }
+            Err(why) => (Vec::new(), crate::wire::ctl::Outcome::Error(why.0)),
+        };
+        if let Some(control) = self.control.as_mut() {
+            control.answer(self.poll.registry(), index, &records, outcome, now);
+        }
+    }
+
     fn on_ctrl(&mut self, index: usize) {
         let Some(conn) = self.conns.get_mut(index).and_then(Option::as_mut) else {
             return;
@@ -536,6 +612,9 @@ impl Service {
         self.shutdown_deadline = Some(now + SHUTDOWN_WAIT);
         if let Some(mut listener) = self.listener.take() {
             let _ = self.poll.registry().deregister(&mut listener);
+        }
+        if let Some(mut control) = self.control.take() {
+            control.deregister(self.poll.registry());
         }
         for index in 0..self.conns.len() {
             if let Some(conn) = self.conns[index].as_mut() {

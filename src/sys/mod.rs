@@ -11,3 +11,5 @@ pub mod random;
 pub mod route;
 pub mod signals;
 pub mod tcp;
+pub mod unix_socket;
+pub mod utmp;

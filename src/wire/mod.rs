@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+pub mod ctl;
 pub mod ctrl;
 pub mod frames;
 pub mod gre;

@@ -108,23 +108,56 @@ pub fn sync_frame_len(buf: &[u8]) -> SyncFrameLen {
 
 /// True for a CCP Configure-Ack that agrees on MPPE: from then on frames are encrypted.
 pub fn is_mppe_ack(frame: &[u8]) -> bool {
+    mppe_ack_bits(frame).is_some()
+}
+
+/// The Supported Bits of the MPPE option in a CCP Configure-Ack (RFC 3078 §2.1), or
+/// `Some(0)` for an MPPE option too short to carry them; None for any other frame.
+pub fn mppe_ack_bits(frame: &[u8]) -> Option<u32> {
     let Some((protocol::CCP, hdr)) = header(frame) else {
-        return false;
+        return None;
     };
     let packet = &frame[hdr..];
     if packet.len() < 4 || packet[0] != CONFIGURE_ACK {
-        return false;
+        return None;
     }
     let end = usize::from(u16::from_be_bytes([packet[2], packet[3]])).min(packet.len());
     let mut options = packet.get(4..end).unwrap_or(&[]);
     while let [kind, len, ..] = *options {
         if kind == CCP_OPTION_MPPE {
-            return true;
+            let bits = options
+                .get(2..6)
+                .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            return Some(bits);
         }
         let len = usize::from(len).max(2);
         options = options.get(len..).unwrap_or(&[]);
     }
-    false
+    None
+}
+
+/// MPPE's Supported Bits in words, as pppd logs them: "MPPE-128 stateless" (RFC 3078
+/// §2.1: H stateless, S 128-bit, M 56-bit, L 40-bit).
+pub fn mppe_description(bits: u32) -> String {
+    const H: u32 = 0x0100_0000;
+    const M: u32 = 0x0000_0080;
+    const S: u32 = 0x0000_0040;
+    const L: u32 = 0x0000_0020;
+    let strength = if bits & S != 0 {
+        "MPPE-128"
+    } else if bits & M != 0 {
+        "MPPE-56"
+    } else if bits & L != 0 {
+        "MPPE-40"
+    } else {
+        "MPPE"
+    };
+    let mode = if bits & H != 0 {
+        "stateless"
+    } else {
+        "stateful"
+    };
+    format!("{strength} {mode}")
 }
 
 /// Why bytes from a sync pty were dropped.

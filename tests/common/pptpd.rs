@@ -47,6 +47,11 @@ impl Dir {
         dir
     }
 
+    /// The control socket a test names with `control-socket` (under the test's directory).
+    pub fn control(&self) -> PathBuf {
+        self.path("control")
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
@@ -92,13 +97,23 @@ impl Drop for Dir {
 }
 
 /// The configuration every test starts from, then `extra` lines.
+///
+/// Servers run side by side, so none has the default control socket: a test that wants
+/// one names it (`control-socket {DIR}/control`, see [`Dir::control`]); `{DIR}` in
+/// `extra` stands for the test's directory.
 pub fn conf_text(dir: &Dir, n: u8, extra: &str) -> String {
+    let control = if extra.contains("control-socket") {
+        String::new()
+    } else {
+        "control-socket none\n".to_owned()
+    };
     format!(
-        "listen 127.0.0.{n}\nppp {ppp}\noption {opt}\npidfile {pid}\nlocalip 10.{n}.0.1\n{extra}",
+        "listen 127.0.0.{n}\nppp {ppp}\noption {opt}\npidfile {pid}\nlocalip 10.{n}.0.1\n{control}{extra}",
         ppp = dir.path("fake-pppd").display(),
         opt = dir.path("options").display(),
         pid = dir.path("pptpd.pid").display(),
     )
+    .replace("{DIR}", &dir.0.display().to_string())
 }
 
 /// A running `pptpd`. Dropping it kills the server if it is still running; the fake

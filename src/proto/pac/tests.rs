@@ -813,3 +813,25 @@ fn random_conversations_keep_the_invariant() {
         }
     }
 }
+
+#[test]
+fn terminate_disconnects_the_call_and_expects_the_client_to_stop() {
+    let now = Instant::now();
+    let mut c = with_call(now);
+    assert!(c.terminate(now, "the administrator"));
+    assert!(matches!(
+        &sent(&mut c)[..],
+        [ControlMessage::CallDisconnectNotify(n)] if n.result_code == CDN_ADMIN_SHUTDOWN
+    ));
+    assert_eq!(
+        events(&mut c),
+        [PacEvent::CallDown(CallEnd::Terminated("the administrator"))]
+    );
+    c.check_invariant().unwrap();
+    assert!(!c.terminate(now, "again"), "nothing left to end");
+    c.handle_timeout(now + CALLESS_WAIT);
+    assert_eq!(
+        sent(&mut c),
+        [ControlMessage::StopCtrlConnRequest { reason: 1 }]
+    );
+}

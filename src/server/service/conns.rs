@@ -1,7 +1,6 @@
 //! What happens on one connection of the server: its machine's decisions acted on (calls
 //! placed and refused, pppd started and stopped, GRE routed), and the end of its pppd.
 
-use std::path::Path;
 use std::time::Instant;
 
 use log::{debug, info, warn};
@@ -9,7 +8,8 @@ use log::{debug, info, warn};
 use super::{Call, Owner, Service, pty_token};
 use crate::proto::gre::GreConfig;
 use crate::proto::pac::PacEvent;
-use crate::server::pppd_args::{CallArgs, LOGWTMP_PLUGIN, pppd_args};
+use crate::server::config::DEFAULT_CONTROL_SOCKET;
+use crate::server::pppd_args::{CallArgs, pppd_args};
 use crate::sys::pppd::{self, TtyUse};
 
 impl Service {
@@ -69,6 +69,7 @@ impl Service {
                     call.data
                         .start(GreConfig::default(), peer_call_id, peer_window);
                     self.gre_calls.insert((client, call_id), index);
+                    self.stats.calls_served += 1;
                     info!("call: up client={client} call_id={call_id} peer_call_id={peer_call_id}");
                 }
             }
@@ -82,6 +83,7 @@ impl Service {
             }
             PacEvent::Closed(reason) => {
                 info!("ctrl: connection from {client} ended: {reason}");
+                *self.stats.closed.entry(reason.kind()).or_default() += 1;
                 self.remove_conn(index);
             }
         }
@@ -96,12 +98,11 @@ impl Service {
             return Err("the connection's previous call has not ended yet".into());
         }
         let (client, local) = (conn.client, conn.local);
-        let slot = self
-            .pool
-            .acquire()
-            .ok_or("no free address or connection slot")?;
+        let Some(slot) = self.pool.acquire() else {
+            self.stats.refused_pool_empty += 1;
+            return Err("no free address or connection slot".into());
+        };
         let call_id = self.unique_call_id();
-        let logwtmp = self.config.logwtmp && self.logwtmp_available();
         let args = pppd_args(&CallArgs {
             option_file: self.config.option_file.as_deref(),
             speed: &self.config.speed,
@@ -109,7 +110,11 @@ impl Service {
             remote: slot.remote,
             client,
             noipparam: self.config.noipparam,
-            logwtmp,
+            control_socket: self
+                .config
+                .control_socket
+                .as_deref()
+                .filter(|p| *p != std::path::Path::new(DEFAULT_CONTROL_SOCKET)),
         });
         let spawned = match pppd::spawn(&self.config.ppp, TtyUse::OnStdio, &args) {
             Ok(spawned) => spawned,
@@ -131,15 +136,6 @@ impl Service {
             return Err(format!("cannot watch pppd's pty: {e}"));
         }
         Ok(())
-    }
-
-    fn logwtmp_available(&mut self) -> bool {
-        let there = Path::new(LOGWTMP_PLUGIN).exists();
-        if !there && !self.logwtmp_warned {
-            warn!("pppd: logwtmp is set but {LOGWTMP_PLUGIN} is missing; calls start without it");
-            self.logwtmp_warned = true;
-        }
-        there
     }
 
     /// A Call ID no live call has: random, then the next free one, so it always ends.
@@ -214,6 +210,14 @@ impl Service {
 
     fn release(&mut self, call: &Call) {
         self.call_ids.remove(&call.call_id);
+        if let Some(session) = &call.session {
+            // pppd ended before its ip-down hook could say so (killed, say).
+            super::ctl::log_out(session, call.pid());
+        }
+        let (gone, c) = (&mut self.stats.gone, call.data.counters());
+        gone.tx_failed += c.tx_failed;
+        gone.tx_oversize += c.tx_oversize;
+        gone.ppp_bad_frames += c.ppp_bad_frames;
         if self.pool.release(call.slot.index) {
             let addr = call
                 .slot

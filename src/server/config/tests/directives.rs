@@ -18,7 +18,8 @@ fn every_directive() {
                 pidfile /run/pptpd.pid\n\
                 speed 9600\n\
                 ppp /opt/pppd\n\
-                vrf blue\n";
+                vrf blue\n\
+                control-socket /run/x/ctl\n";
     let (file, warnings) = parse(text);
     assert_eq!(warnings, Vec::<String>::new());
     assert_eq!(
@@ -54,8 +55,16 @@ fn every_directive() {
                 line: 14
             }),
             vrf: Some("blue".into()),
+            control_socket: Some(Some("/run/x/ctl".into())),
         }
     );
+}
+
+#[test]
+fn control_socket_is_a_path_or_none() {
+    assert_eq!(parse("control-socket none").0.control_socket, Some(None));
+    let e = parse_str("control-socket run/ctl\n", Path::new(CONF)).unwrap_err();
+    assert!(e.to_string().contains("absolute path"), "{e}");
 }
 
 #[test]

@@ -103,6 +103,7 @@ fn defaults() -> ServerConfig {
         pidfile: "/var/run/pptpd.pid".into(),
         speed: "115200".into(),
         ppp: "/usr/sbin/pppd".into(),
+        control_socket: Some("/run/pptpd/control".into()),
         conf_file: CONF.into(),
     }
 }

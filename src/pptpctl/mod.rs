@@ -1,0 +1,135 @@
+//! `pptpctl`: the administrator's view of a running pptpd, and how pppd's hooks tell pptpd
+//! about sessions. It speaks the control socket's line protocol
+//! ([`wire::ctl`](crate::wire::ctl)):
+//!
+//! - `pptpctl show sessions [--json] [--wide] [match FIELD REGEX]`: one row per call;
+//! - `pptpctl show stats [--json]`: the server's counters;
+//! - `pptpctl terminate call ID | user NAME | ip ADDR | all`: orderly ends;
+//! - `pptpctl reload`: reread pptpd.conf, as SIGHUP;
+//! - `pptpctl hook ip-up|ip-down [pppd's arguments]`: run by pppd's ip-up.d and ip-down.d
+//!   scripts; reads pppd's environment (PPPD_PID, IFNAME, PEERNAME, IPLOCAL, IPREMOTE).
+//!
+//! Exit status: 0 done, 1 pptpd said no (nothing matched, a bad request), 2 usage error,
+//! 3 pptpd cannot be reached (not running, or not root). `hook` always exits 0: a hook
+//! that fails must not disturb pppd, and most pppds on a machine are not pptpd's.
+
+pub mod cli;
+pub mod table;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::wire::ctl::{Outcome, Record, Request};
+use cli::{Command, Options};
+
+/// Exit status when pptpd said no.
+pub const EXIT_REFUSED: i32 = 1;
+/// Exit status when pptpd cannot be reached.
+pub const EXIT_UNREACHABLE: i32 = 3;
+/// How long pptpctl waits for pptpd's answer.
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
+/// How long a hook waits: pppd waits for its ip-up script before it carries on.
+const HOOK_WAIT: Duration = Duration::from_secs(2);
+
+/// Runs `pptpctl` with the process's arguments and returns its exit status.
+pub fn main() -> i32 {
+    let version = format!("pptpctl (pptp-rs) {}", env!("CARGO_PKG_VERSION"));
+    let opts = match crate::getopt::start(cli::PROGRAM, cli::parse, cli::usage, &version) {
+        Ok(opts) => opts,
+        Err(code) => return code,
+    };
+    run(&opts)
+}
+
+fn run(opts: &Options) -> i32 {
+    let request = match &opts.command {
+        Command::Hook { up } => return hook(&opts.socket, *up),
+        Command::Request(r) => r.clone(),
+    };
+    let answer = match ask(&opts.socket, &request, ANSWER_WAIT) {
+        Ok(answer) => answer,
+        Err(e) => {
+            eprintln!("pptpctl: {e}");
+            return EXIT_UNREACHABLE;
+        }
+    };
+    let (records, outcome) = answer;
+    match outcome {
+        Outcome::Error(why) => {
+            eprintln!("pptpctl: {why}");
+            EXIT_REFUSED
+        }
+        Outcome::Ok => match table::show(&request, records, &opts.view) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(why) => {
+                eprintln!("pptpctl: {why}");
+                cli::EXIT_USAGE
+            }
+        },
+    }
+}
+
+/// Sends `request` and reads the answer: its records and its outcome.
+pub fn ask(
+    socket: &Path,
+    request: &Request,
+    wait: Duration,
+) -> Result<(Vec<Record>, Outcome), String> {
+    let mut stream = UnixStream::connect(socket).map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                " (is pptpd running? see systemctl status pptpd)"
+            }
+            std::io::ErrorKind::PermissionDenied => " (pptpctl needs root)",
+            _ => "",
+        };
+        format!("cannot reach pptpd at {}: {e}{hint}", socket.display())
+    })?;
+    stream
+        .set_read_timeout(Some(wait))
+        .and_then(|()| stream.set_write_timeout(Some(wait)))
+        .and_then(|()| writeln!(stream, "{request}"))
+        .map_err(|e| format!("cannot send to pptpd: {e}"))?;
+    let mut records = Vec::new();
+    for line in BufReader::new(stream).lines() {
+        let line = line.map_err(|e| format!("no answer from pptpd: {e}"))?;
+        if let Some(outcome) = Outcome::parse(&line) {
+            return Ok((records, outcome));
+        }
+        records.push(Record::parse(&line).map_err(|e| format!("pptpd said {line:?}: {e}"))?);
+    }
+    Err("pptpd closed the connection without an answer".into())
+}
+
+/// pppd's ip-up or ip-down hook: tells pptpd, if pptpd runs this pppd; silent otherwise.
+fn hook(socket: &Path, up: bool) -> i32 {
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    let pid = env("PPPD_PID");
+    if pid.is_empty() {
+        return 0;
+    }
+    let pairs = if up {
+        vec![
+            ("pid".to_owned(), pid),
+            ("ifname".to_owned(), env("IFNAME")),
+            ("user".to_owned(), env("PEERNAME")),
+            ("local".to_owned(), env("IPLOCAL")),
+            ("remote".to_owned(), env("IPREMOTE")),
+        ]
+    } else {
+        vec![("pid".to_owned(), pid)]
+    };
+    let request = if up {
+        Request::SessionUp(pairs)
+    } else {
+        Request::SessionDown(pairs)
+    };
+    // No pptpd, or not this pppd's: nothing to say, and nothing to disturb.
+    let _ = ask(socket, &request, HOOK_WAIT);
+    0
+}
