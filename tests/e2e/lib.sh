@@ -20,6 +20,7 @@ mkdir -p "$LOG"
 
 OURS_PPTP=${OURS_PPTP:-$E2E_ROOT/target/release/pptp}
 OURS_PPTPD=${OURS_PPTPD:-$E2E_ROOT/target/release/pptpd}
+OURS_PPTPCTL=${OURS_PPTPCTL:-$E2E_ROOT/target/release/pptpctl}
 REF_PPTP=/usr/sbin/pptp
 REF_PPTPD=/usr/sbin/pptpd
 
@@ -223,11 +224,50 @@ server_start() {
 	local host=$1 impl=$2 bin
 	bin=$(impl_bin "$impl" server)
 	[ -x "$bin" ] || fail "server binary $bin does not exist"
+	[ "$impl" = ours ] && server_hooks "$host"
 	ip netns exec "$host" "$bin" --fg -c /etc/pptpd.conf >"$LOG/$host-pptpd.out" 2>&1 &
 	local pid=$!
 	eval "SERVER_PID_$host=$pid"
 	wait_until 30 "$impl pptpd on $host listening on TCP 1723" listening "$host" 1723
 	log "$impl pptpd listening on $host (pid $pid)"
+}
+
+# server_hooks HOST: what our package installs for our pptpd, in HOST's /etc: Debian's
+# ip-up and ip-down (which run-parts ip-up.d and ip-down.d) with our hooks in them, and a
+# control socket of the host's own (every host shares the VM's /run), at CONTROL_$host.
+server_hooks() {
+	local host=$1 etc=/etc/netns/$1 d
+	for d in up down; do
+		cp "/etc/ppp/ip-$d" "$etc/ppp/ip-$d"
+		mkdir -p "$etc/ppp/ip-$d.d"
+		printf '#!/bin/sh\nexec %s hook ip-%s "$@"\n' "$OURS_PPTPCTL" "$d" >"$etc/ppp/ip-$d.d/pptpd"
+		chmod 755 "$etc/ppp/ip-$d.d/pptpd"
+	done
+	eval "CONTROL_$host=/run/pptpd-$host/control"
+	grep -q '^control-socket' "$etc/pptpd.conf" ||
+		echo "control-socket /run/pptpd-$host/control" >>"$etc/pptpd.conf"
+}
+
+# pptpctl_on HOST ARGS...: our pptpctl against HOST's pptpd.
+pptpctl_on() {
+	local host=$1 sock
+	shift
+	eval "sock=\${CONTROL_$host}"
+	ip netns exec "$host" "$OURS_PPTPCTL" --socket "$sock" "$@"
+}
+
+# check_session HOST USER ADDR: our pptpd on HOST lists a session of USER with tunnel
+# address ADDR and its ppp interface, and (logwtmp) wtmp has USER's login from ADDR's client.
+check_session() {
+	local host=$1 user=$2 addr=$3 out
+	session_listed() { pptpctl_on "$host" show sessions match user "^$user\$" | grep -q "$addr"; }
+	wait_until 30 "pptpctl on $host listing $user's session" session_listed
+	out=$(pptpctl_on "$host" --json show sessions match user "^$user\$")
+	grep -q '"ifname": "ppp[0-9]*"' <<<"$out" || fail "$user's session on $host has no interface: $out"
+	log "session listed: $out"
+	last -w -f /var/log/wtmp 2>/dev/null | grep -E "^$user +ppp[0-9]+ " | head -n 1 | grep -q . ||
+		fail "no wtmp login of $user: $(last -w -f /var/log/wtmp | head -n 5)"
+	log "wtmp: $(last -w -f /var/log/wtmp | grep -E "^$user " | head -n 1)"
 }
 
 # server_stop HOST: SIGTERM pptpd and wait until no process is left in the host.

@@ -33,6 +33,7 @@ expect_log "$LOG/srv-pppd.log" 'MPPE 128-bit (stateless|stateful) compression en
 expect_log "$LOG/srv-pppd.log" 'rcvd \[LCP ConfAck .*<auth chap MS-v2>' "MS-CHAPv2 agreed"
 expect_log "$LOG/cli-pppd.log" '^CHAP authentication succeeded' "client authenticated"
 
+[ "$server_impl" = ours ] && check_session srv "$E2E_USER" "$cli_local"
 check_ping cli "$TUNNEL_LOCAL" 10
 check_ping srv "$cli_local" 5
 check_transfer cli srv "$TUNNEL_LOCAL" $((4 * 1024 * 1024))
