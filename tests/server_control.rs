@@ -202,3 +202,77 @@ fn pptpctl_says_why_it_cannot_reach_pptpd() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("needs root"), "{}", stderr(&o));
 }
+
+fn scrape(addr: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the metrics endpoint");
+    s.set_read_timeout(Some(STEP_WAIT)).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut page = String::new();
+    let _ = s.read_to_string(&mut page);
+    page
+}
+
+/// `metrics`: the page passes Prometheus's checker and follows the sessions; scrapers that
+/// dawdle, flood or never read neither stall the live call nor keep others out.
+#[test]
+fn metrics_for_prometheus_and_slow_scrapers() {
+    let addr = "127.0.0.65:9723";
+    let server = start(65, &format!("metrics {addr}\nremoteip 10.65.0.10-11\n"));
+    let (mut live, _) = call_up(&server, 0x6501);
+    let page = scrape(addr);
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    let body = page.split_once("\r\n\r\n").unwrap().1.to_owned();
+    assert!(
+        body.contains("pptpd_sessions{state=\"negotiating\"} 1"),
+        "{body}"
+    );
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .output_with(body.as_bytes());
+    assert!(promtool.0, "promtool: {}", promtool.1);
+    promtool.1.clear();
+
+    // A scraper that never finishes its request, one that floods, one that never reads.
+    let mut dawdler = std::net::TcpStream::connect(addr).unwrap();
+    dawdler.write_all(b"GET /metr").unwrap();
+    let mut flooder = std::net::TcpStream::connect(addr).unwrap();
+    let _ = flooder.write_all(&vec![b'a'; 64 * 1024]);
+    let mut deaf = std::net::TcpStream::connect(addr).unwrap();
+    deaf.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+    echo(&mut live, 5);
+    let (_second, _) = call_up(&server, 0x6502);
+    let page = scrape(addr);
+    assert!(page.contains("pptpd_calls_total 2"), "{page}");
+    let mut late = String::new();
+    dawdler.set_read_timeout(Some(STEP_WAIT)).unwrap();
+    let _ = dawdler.read_to_string(&mut late);
+    assert!(late.contains("408"), "{late}");
+    echo(&mut live, 6);
+}
+
+/// Feeds `input` to a command and says whether it succeeded, with its output.
+trait OutputWith {
+    fn output_with(&mut self, input: &[u8]) -> (bool, String);
+}
+
+impl OutputWith for Command {
+    fn output_with(&mut self, input: &[u8]) -> (bool, String) {
+        let mut child = self
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect(
+                "promtool is missing: install Debian's prometheus package (scripts/setup does)",
+            );
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+}

@@ -8,11 +8,14 @@
 //! - [`data_path`]: one call's data path: pppd's stream both ways, GRE sequencing, its
 //!   counters and its place in the event loop, one GRE sender;
 //! - [`ppp_stream`]: pppd's byte stream: frames in (deframing) and out (encoding, backlog);
-//! - [`gre_rx`]: received GRE, from the raw socket to (peer, header, payload).
+//! - [`gre_rx`]: received GRE, from the raw socket to (peer, header, payload);
+//! - [`oneshot`]: clients that send one request and read one answer (the server's control
+//!   socket and metrics endpoint), bounded.
 
 pub mod ctrl_stream;
 pub mod data_path;
 pub mod gre_rx;
+pub mod oneshot;
 pub mod ppp_stream;
 
 use std::io::{self, ErrorKind};

@@ -95,6 +95,8 @@ pub struct ServerConfig {
     /// `control-socket PATH`: where `pptpctl` and pppd's hooks reach the server; None
     /// (`control-socket none`) has none.
     pub control_socket: Option<PathBuf>,
+    /// `metrics ADDRESS:PORT`: where Prometheus scrapes `/metrics`; off by default.
+    pub metrics: Option<std::net::SocketAddr>,
     /// The config file that was read (or that was missing, for the default one).
     pub conf_file: PathBuf,
 }
@@ -143,6 +145,8 @@ pub struct FileSettings {
     pub vrf: Option<String>,
     /// `control-socket PATH` (`none`: Some(None)).
     pub control_socket: Option<Option<PathBuf>>,
+    /// `metrics ADDRESS:PORT`.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Why the configuration was refused: where (file and line, when the problem is in a file)
@@ -215,7 +219,7 @@ const KEYWORDS: &[(&str, Kind)] = &[
     ("remoteip", Kind::Value), ("listen", Kind::Value), ("pidfile", Kind::Value),
     ("speed", Kind::Value), ("ppp", Kind::Value), ("vrf", Kind::Value),
     // pptp-rs's own.
-    ("control-socket", Kind::Value),
+    ("control-socket", Kind::Value), ("metrics", Kind::Value),
 ];
 
 /// Parses the text of a config file; `file` only names it in messages. Returns the
@@ -364,6 +368,13 @@ impl Parser<'_> {
                 })
             }
             "vrf" => s.vrf = Some(value.to_owned()),
+            "metrics" => {
+                s.metrics = Some(value.parse().map_err(|_| {
+                    bad(format!(
+                        "bad metrics '{value}': ADDRESS:PORT, e.g. 127.0.0.1:9723"
+                    ))
+                })?)
+            }
             _ => {
                 if !value.starts_with('/') && value != "none" {
                     return Err(bad(format!(
@@ -578,6 +589,7 @@ fn merge(
             .clone()
             .or(file.ppp.map(|p| p.value))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_PPP)),
+        metrics: file.metrics,
         control_socket: file
             .control_socket
             .unwrap_or_else(|| Some(PathBuf::from(DEFAULT_CONTROL_SOCKET))),

@@ -8,7 +8,7 @@
 //! sends garbage, is answered with an error where it can be, and closed. Only root is
 //! served: the socket is root's alone, and the kernel's word on the peer is checked.
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use log::{debug, warn};
 use mio::net::{UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 
+use crate::link::oneshot::{self, Limits, OneShot};
 use crate::sys::unix_socket;
 use crate::wire::ctl::{BadRequest, MAX_REQUEST_LEN, Outcome, Record, Request};
 
@@ -26,23 +27,16 @@ pub const CLIENT_WAIT: Duration = Duration::from_secs(10);
 /// The largest answer queued for one client (`show sessions` of thousands of calls).
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
 
-struct Client {
-    stream: UnixStream,
-    input: Vec<u8>,
-    /// The answer, once there is one, and how much of it was written.
-    output: Vec<u8>,
-    written: usize,
-    answered: bool,
-    deadline: Instant,
-}
-
 /// The listening socket and its clients.
 pub struct Control {
     listener: UnixListener,
     path: PathBuf,
-    token: Token,
-    client_tokens: usize,
-    clients: Vec<Option<Client>>,
+    clients: OneShot<UnixStream>,
+}
+
+/// A request ends with its line.
+fn end_of_line(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
 }
 
 impl Control {
@@ -56,26 +50,21 @@ impl Control {
     ) -> io::Result<Control> {
         let mut listener = unix_socket::listen_private(path)?;
         registry.register(&mut listener, token, Interest::READABLE)?;
+        let limits = Limits {
+            max_clients: MAX_CLIENTS,
+            max_request: MAX_REQUEST_LEN,
+            wait: CLIENT_WAIT,
+        };
         Ok(Control {
             listener,
             path: path.to_path_buf(),
-            token,
-            client_tokens,
-            clients: Vec::new(),
+            clients: OneShot::new(limits, client_tokens, end_of_line),
         })
-    }
-
-    /// The socket's path.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// The index of the client `token` names, if it is one of ours.
     pub fn client_of(&self, token: Token) -> Option<usize> {
-        token
-            .0
-            .checked_sub(self.client_tokens)
-            .filter(|&i| i < MAX_CLIENTS)
+        self.clients.client_of(token)
     }
 
     /// Takes every pending connection: refuses those over the limit and those not root.
@@ -91,80 +80,37 @@ impl Control {
                 }
             };
             let refusal = match unix_socket::peer_uid(&stream) {
-                Ok(0) => None,
-                Ok(uid) => Some(format!("permission denied: uid {uid} is not root")),
-                Err(e) => Some(format!("cannot tell who you are: {e}")),
+                Ok(0) => match self.clients.add(registry, stream, now) {
+                    Ok(()) => continue,
+                    Err(back) => {
+                        stream = back;
+                        format!("too many control connections (at most {MAX_CLIENTS}); try again")
+                    }
+                },
+                Ok(uid) => format!("permission denied: uid {uid} is not root"),
+                Err(e) => format!("cannot tell who you are: {e}"),
             };
-            let free = (0..MAX_CLIENTS).find(|&i| self.clients.get(i).is_none_or(Option::is_none));
-            let refusal = refusal.or_else(|| {
-                free.is_none().then(|| {
-                    format!("too many control connections (at most {MAX_CLIENTS}); try again")
-                })
-            });
-            if let Some(why) = refusal {
-                // Best effort: the socket is new and its buffer empty, so one line fits.
-                let _ = stream.write_all(format!("{}\n", Outcome::Error(why)).as_bytes());
-                continue;
-            }
-            let Some(index) = free else { continue };
-            let token = Token(self.client_tokens + index);
-            if let Err(e) = registry.register(&mut stream, token, Interest::READABLE) {
-                warn!("ctrl: cannot watch a control connection: {e}");
-                continue;
-            }
-            if self.clients.len() <= index {
-                self.clients.resize_with(index + 1, || None);
-            }
-            self.clients[index] = Some(Client {
-                stream,
-                input: Vec::new(),
-                output: Vec::new(),
-                written: 0,
-                answered: false,
-                deadline: now + CLIENT_WAIT,
-            });
+            warn!("ctrl: control connection refused: {refusal}");
+            // Best effort: the socket is new and its buffer empty, so one line fits.
+            let _ = stream.write_all(format!("{}\n", Outcome::Error(refusal)).as_bytes());
         }
     }
 
-    /// Client `index` is ready: reads its request (Some once whole, or why it is not one)
-    /// or writes the rest of its answer.
+    /// Client `index` is ready: Some once its request line is whole, or why it is not one.
     pub fn on_ready(
         &mut self,
         registry: &Registry,
         index: usize,
     ) -> Option<Result<Request, BadRequest>> {
-        let client = self.clients.get_mut(index)?.as_mut()?;
-        if client.answered {
-            self.flush(registry, index);
-            return None;
-        }
-        let mut chunk = [0u8; 1024];
-        loop {
-            match client.stream.read(&mut chunk) {
-                Ok(0) => {
-                    self.close(registry, index);
-                    return None;
-                }
-                Ok(n) => {
-                    client.input.extend_from_slice(&chunk[..n]);
-                    if let Some(end) = client.input.iter().position(|&b| b == b'\n') {
-                        let line = String::from_utf8_lossy(&client.input[..end]);
-                        return Some(Request::parse(line.trim_end_matches('\r')));
-                    }
-                    if client.input.len() > MAX_REQUEST_LEN {
-                        return Some(Err(BadRequest(format!(
-                            "request longer than {MAX_REQUEST_LEN} bytes"
-                        ))));
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.close(registry, index);
-                    return None;
-                }
+        Some(match self.clients.on_ready(registry, index)? {
+            oneshot::Request::Complete(line) => {
+                let line = String::from_utf8_lossy(&line);
+                Request::parse(line.trim_end_matches('\r'))
             }
-        }
+            oneshot::Request::TooLong => Err(BadRequest(format!(
+                "request longer than {MAX_REQUEST_LEN} bytes"
+            ))),
+        })
     }
 
     /// Answers client `index` with `records` and `outcome`, then closes it once written.
@@ -176,95 +122,39 @@ impl Control {
         outcome: Outcome,
         now: Instant,
     ) {
-        let Some(client) = self.clients.get_mut(index).and_then(Option::as_mut) else {
-            return;
-        };
-        client.answered = true;
-        client.deadline = now + CLIENT_WAIT;
+        let mut out = Vec::new();
         for record in records {
-            if client.output.len() > MAX_ANSWER {
-                client.output.clear();
-                client.output.extend_from_slice(
-                    format!(
-                        "{}\n",
-                        Outcome::Error("answer too large for the control socket".into())
-                    )
-                    .as_bytes(),
-                );
-                return self.flush(registry, index);
-            }
-            client
-                .output
-                .extend_from_slice(record.to_string().as_bytes());
-            client.output.push(b'\n');
-        }
-        client
-            .output
-            .extend_from_slice(format!("{outcome}\n").as_bytes());
-        self.flush(registry, index);
-    }
-
-    fn flush(&mut self, registry: &Registry, index: usize) {
-        let Some(client) = self.clients.get_mut(index).and_then(Option::as_mut) else {
-            return;
-        };
-        while client.written < client.output.len() {
-            match client.stream.write(&client.output[client.written..]) {
-                Ok(n) => client.written += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    let token = Token(self.client_tokens + index);
-                    let _ = registry.reregister(&mut client.stream, token, Interest::WRITABLE);
-                    return;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => break,
+            out.extend_from_slice(record.to_string().as_bytes());
+            out.push(b'\n');
+            if out.len() > MAX_ANSWER {
+                out = format!(
+                    "{}\n",
+                    Outcome::Error("answer too large for the control socket".into())
+                )
+                .into_bytes();
+                return self.clients.answer(registry, index, out, now);
             }
         }
-        self.close(registry, index);
+        out.extend_from_slice(format!("{outcome}\n").as_bytes());
+        self.clients.answer(registry, index, out, now);
     }
 
     /// The earliest client deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.clients.iter().flatten().map(|c| c.deadline).min()
+        self.clients.poll_timeout()
     }
 
-    /// Closes the clients whose time ran out (a request never finished, or an answer never
-    /// read), telling the first kind why.
+    /// Closes the clients whose time ran out, telling those that never asked why.
     pub fn handle_timeout(&mut self, registry: &Registry, now: Instant) {
-        for index in 0..self.clients.len() {
-            let Some(client) = self.clients[index].as_mut() else {
-                continue;
-            };
-            if now < client.deadline {
-                continue;
-            }
-            if !client.answered {
-                let why = format!("no request within {}s", CLIENT_WAIT.as_secs());
-                let _ = client
-                    .stream
-                    .write(format!("{}\n", Outcome::Error(why)).as_bytes());
-            }
-            self.close(registry, index);
-        }
-    }
-
-    fn close(&mut self, registry: &Registry, index: usize) {
-        if let Some(mut client) = self.clients.get_mut(index).and_then(Option::take) {
-            let _ = registry.deregister(&mut client.stream);
-        }
+        let why = format!("no request within {}s", CLIENT_WAIT.as_secs());
+        let late = format!("{}\n", Outcome::Error(why));
+        self.clients.handle_timeout(registry, now, late.as_bytes());
     }
 
     /// Leaves the event loop (the socket file is removed when dropped).
     pub fn deregister(&mut self, registry: &Registry) {
         let _ = registry.deregister(&mut self.listener);
-        for index in 0..self.clients.len() {
-            self.close(registry, index);
-        }
-    }
-
-    /// The listener's token.
-    pub fn token(&self) -> Token {
-        self.token
+        self.clients.close_all(registry);
     }
 }
 

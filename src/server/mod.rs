@@ -7,6 +7,7 @@
 //! - [`pppd_args`]: pppd's command line for a call, exactly as poptop's;
 //! - [`service`]: the one event loop for every connection and call, [`call`] one call;
 //! - [`control`]: the control socket `pptpctl` and pppd's hooks talk to;
+//! - [`metrics`]: the Prometheus endpoint (`metrics ADDRESS:PORT`);
 //! - [`daemon`]: start, background, pid file, and the end.
 
 pub mod addrs;
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod daemon;
+pub mod metrics;
 pub mod pool;
 pub mod pppd_args;
 pub mod service;

@@ -25,6 +25,7 @@ use mio::{Events, Interest, Poll, Token};
 use super::call::Call;
 use super::config::ServerConfig;
 use super::control::Control;
+use super::metrics::Metrics;
 use super::pool::AddressPool;
 use crate::link::ctrl_stream::CtrlStream;
 use crate::link::gre_rx::{self, RxCounters};
@@ -39,8 +40,11 @@ const LISTENER: Token = Token(0);
 const GRE: Token = Token(1);
 const SIGNALS: Token = Token(2);
 const CONTROL: Token = Token(3);
-/// Control socket client `i` uses token CONTROL_CLIENTS + i, far above the connections'.
+const METRICS: Token = Token(4);
+/// Control socket client `i` uses token CONTROL_CLIENTS + i, far above the connections';
+/// metrics scraper `i` METRICS_CLIENTS + i.
 const CONTROL_CLIENTS: usize = 1 << 40;
+const METRICS_CLIENTS: usize = 1 << 41;
 /// Connection `i` uses tokens FIRST_CONN + 2i (control) and FIRST_CONN + 2i + 1 (pty).
 const FIRST_CONN: usize = 16;
 /// How long SIGTERM waits for clients to confirm and pppds to exit (poptop: 5 s per reply).
@@ -148,6 +152,7 @@ pub struct Service {
     signals: Signals,
     listener: Option<TcpListener>,
     control: Option<Control>,
+    metrics: Option<Metrics>,
     gre: GreSocket,
     rx: RecvBatch,
     rx_counters: RxCounters,
@@ -210,6 +215,13 @@ impl Service {
             ),
             None => None,
         };
+        let metrics = match config.metrics {
+            Some(addr) => Some(
+                Metrics::open(registry, addr, METRICS, METRICS_CLIENTS)
+                    .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?,
+            ),
+            None => None,
+        };
         let (pool, warnings) = AddressPool::new(
             &config.local_ips,
             &config.remote_ips,
@@ -230,6 +242,7 @@ impl Service {
             signals,
             listener: Some(listener),
             control,
+            metrics,
             gre,
             rx: gre_rx::new_batch(),
             rx_counters: RxCounters::default(),
@@ -275,6 +288,8 @@ impl Service {
                 match event.token() {
                     LISTENER => self.accept(),
                     CONTROL => self.on_control_listener(),
+                    METRICS => self.on_metrics_listener(),
+                    t if t.0 >= METRICS_CLIENTS => self.on_metrics_client(t),
                     t if t.0 >= CONTROL_CLIENTS => self.on_control_client(t),
                     GRE => self.on_gre(&mut touched),
                     SIGNALS => self.on_signals(&mut touched),
@@ -295,6 +310,11 @@ impl Service {
             {
                 control.handle_timeout(self.poll.registry(), Instant::now());
             }
+            if let Some(metrics) = self.metrics.as_mut()
+                && metrics.poll_timeout().is_some_and(|t| Instant::now() >= t)
+            {
+                metrics.handle_timeout(self.poll.registry(), Instant::now());
+            }
             if self.accept_retry.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry = None;
                 self.accept();
@@ -312,10 +332,17 @@ impl Service {
     fn next_deadline(&self) -> Option<Instant> {
         let timer = self.timers.peek().map(|Reverse((d, _))| *d + TIMER_SLACK);
         let control = self.control.as_ref().and_then(Control::poll_timeout);
-        [timer, self.shutdown_deadline, self.accept_retry, control]
-            .into_iter()
-            .flatten()
-            .min()
+        let metrics = self.metrics.as_ref().and_then(Metrics::poll_timeout);
+        [
+            timer,
+            self.shutdown_deadline,
+            self.accept_retry,
+            control,
+            metrics,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Puts connection `index`'s deadline in the heap if it is earlier than the one there
@@ -471,6 +498,29 @@ impl Service {
         }
     }
 
+    fn on_metrics_listener(&mut self) {
+        if let Some(metrics) = self.metrics.as_mut() {
+            metrics.accept(self.poll.registry(), Instant::now());
+        }
+    }
+
+    fn on_metrics_client(&mut self, token: Token) {
+        let now = Instant::now();
+        let Some(metrics) = self.metrics.as_mut() else {
+            return;
+        };
+        let Some(index) = metrics.client_of(token) else {
+            return;
+        };
+        if !metrics.on_ready(self.poll.registry(), index, now) {
+            return;
+        }
+        let page = self.metrics_page(now);
+        if let Some(metrics) = self.metrics.as_mut() {
+            metrics.answer(self.poll.registry(), index, &page, now);
+        }
+    }
+
     fn on_control_client(&mut self, token: Token) {
         let Some(control) = self.control.as_mut() else {
             return;
@@ -615,6 +665,9 @@ impl Service {
         }
         if let Some(mut control) = self.control.take() {
             control.deregister(self.poll.registry());
+        }
+        if let Some(mut metrics) = self.metrics.take() {
+            metrics.deregister(self.poll.registry());
         }
         for index in 0..self.conns.len() {
             if let Some(conn) = self.conns[index].as_mut() {

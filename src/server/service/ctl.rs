@@ -31,6 +31,16 @@ impl Service {
         }
     }
 
+    /// The metrics page: the same records as `show stats` and `show sessions`.
+    pub(super) fn metrics_page(&self, now: Instant) -> String {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64()
+            - now.duration_since(self.stats.started).as_secs_f64();
+        crate::server::metrics::render(&self.stats_record(now), &self.session_records(now), started)
+    }
+
     /// One record per call, as `pptpctl show sessions` lists them.
     fn session_records(&self, now: Instant) -> Vec<Record> {
         let mut records = Vec::new();

@@ -19,7 +19,8 @@ fn every_directive() {
                 speed 9600\n\
                 ppp /opt/pppd\n\
                 vrf blue\n\
-                control-socket /run/x/ctl\n";
+                control-socket /run/x/ctl\n\
+                metrics 127.0.0.1:9723\n";
     let (file, warnings) = parse(text);
     assert_eq!(warnings, Vec::<String>::new());
     assert_eq!(
@@ -56,6 +57,7 @@ fn every_directive() {
             }),
             vrf: Some("blue".into()),
             control_socket: Some(Some("/run/x/ctl".into())),
+            metrics: Some("127.0.0.1:9723".parse().unwrap()),
         }
     );
 }
@@ -65,6 +67,8 @@ fn control_socket_is_a_path_or_none() {
     assert_eq!(parse("control-socket none").0.control_socket, Some(None));
     let e = parse_str("control-socket run/ctl\n", Path::new(CONF)).unwrap_err();
     assert!(e.to_string().contains("absolute path"), "{e}");
+    let e = parse_str("metrics localhost\n", Path::new(CONF)).unwrap_err();
+    assert!(e.to_string().contains("ADDRESS:PORT"), "{e}");
 }
 
 #[test]

@@ -104,6 +104,7 @@ fn defaults() -> ServerConfig {
         speed: "115200".into(),
         ppp: "/usr/sbin/pppd".into(),
         control_socket: Some("/run/pptpd/control".into()),
+        metrics: None,
         conf_file: CONF.into(),
     }
 }
