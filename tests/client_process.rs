@@ -730,3 +730,41 @@ fn pppd_exit_is_noticed_while_the_window_is_closed() {
     answer_clear_and_stop(&mut ctrl, call);
     assert_eq!(pptp.wait_exit().0, 0);
 }
+
+/// Without --debug and without a terminal, pptp still says why it failed on stderr (pppd
+/// hands the pty program its log fd as stderr, so this is what `pppd call NAME nodetach`
+/// and pppd's log file show, as they show pptp-linux's messages).
+#[test]
+fn errors_reach_stderr_without_debug() {
+    let server = Server::bind(LOCALHOST);
+    let port = server.port().to_string();
+    drop(server);
+    let mut pptp = Pptp::spawn(&[
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--nohostroute",
+        "--nolaunchpppd",
+    ]);
+    let (code, log) = pptp.wait_exit();
+    assert_eq!(code, 1, "log:\n{log}");
+    assert!(log.contains("cannot connect"), "nothing said on stderr:\n{log}");
+}
+
+/// At the end pptp gives one summary line for the call, as pppd does for its link.
+#[test]
+fn exit_summary_of_the_call() {
+    let server = Server::bind(LOCALHOST);
+    let mut pptp = Pptp::start(&server, &[]);
+    let mut ctrl = server.accept();
+    let call = call_up(&mut ctrl);
+    pptp.expect_log("call: up");
+    pptp.signal(Signal::SIGTERM);
+    answer_clear_and_stop(&mut ctrl, call);
+    let (code, log) = pptp.wait_exit();
+    assert_eq!(code, 0, "log:\n{log}");
+    assert!(
+        log.contains("call: summary duration=") && log.contains("rx_packets=0"),
+        "log:\n{log}"
+    );
+}

@@ -9,7 +9,7 @@
 pub mod cli;
 pub mod tunnel;
 
-use std::io::{self, IsTerminal};
+use std::io;
 use std::net::{SocketAddrV4, ToSocketAddrs};
 use std::path::Path;
 
@@ -32,7 +32,10 @@ pub fn main() -> i32 {
         Ok(opts) => opts,
         Err(code) => return code,
     };
-    let to_stderr = opts.debug || io::stderr().is_terminal();
+    // pppd hands the pty program its log fd as stderr, so that what pptp says appears in
+    // `pppd call NAME nodetach` and pppd's log file, as pptp-linux's messages do: write
+    // there whenever stderr is open (each line once; syslog gets its own copy).
+    let to_stderr = opts.debug || fd::is_open(io::stderr());
     crate::logging::init(
         "pptp",
         Some(opts.logstring.clone()),
@@ -154,7 +157,7 @@ fn run_launch(opts: &ClientOptions, config: TunnelConfig) -> Result<i32, String>
     };
     match status {
         Ok(status) => {
-            info!("pppd: exited with {status}");
+            info!("pppd: exited, {}", pppd::exit_meaning(status));
             Ok(status.code().unwrap_or(1))
         }
         Err(e) => Err(format!("pppd: cannot wait for it: {e}")),

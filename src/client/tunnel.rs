@@ -83,6 +83,8 @@ pub struct Tunnel {
     /// Launch mode: called on SIGCHLD; true when our pppd has exited.
     child_exited: Option<Box<dyn FnMut() -> bool>>,
     finished: Option<Outcome>,
+    /// When the call came up.
+    call_up_at: Option<Instant>,
 }
 
 impl Tunnel {
@@ -119,7 +121,13 @@ impl Tunnel {
             Interest::READABLE,
         ))?;
         register(registry.register(&mut signals, SIGNALS, Interest::READABLE))?;
-        let mut data = DataPath::new(ppp, config.sync, Destination::Connected, (PPP_IN, PPP_OUT));
+        let mut data = DataPath::new(
+            ppp,
+            config.sync,
+            server_ip,
+            Destination::Connected,
+            (PPP_IN, PPP_OUT),
+        );
         data.set_tx_test(config.tx_test.clone());
         Ok(Tunnel {
             connect_deadline: Instant::now() + CONNECT_WAIT,
@@ -135,6 +143,7 @@ impl Tunnel {
             read_buf: vec![0; READ_BUF],
             child_exited: None,
             finished: None,
+            call_up_at: None,
         })
     }
 
@@ -174,6 +183,7 @@ impl Tunnel {
             if let Some(outcome) = self.drain_machine() {
                 self.flush_ctrl();
                 self.log_stats("end");
+                self.log_summary();
                 return outcome;
             }
             self.flush_ctrl();
@@ -339,6 +349,7 @@ impl Tunnel {
                 } => {
                     self.data
                         .start(self.config.gre.clone(), peer_call_id, peer_window);
+                    self.call_up_at = Some(Instant::now());
                     // pppd's stream joins the loop only now: before, there is nowhere to
                     // send its frames, and pppd simply retransmits its first LCP request.
                     if let Err(e) = self.data.register(self.poll.registry()) {
@@ -355,6 +366,26 @@ impl Tunnel {
             }
         }
         self.finished.clone()
+    }
+
+    /// One line at the end, as pppd gives for its link: how long the call was up and
+    /// what it carried.
+    fn log_summary(&self) {
+        let (Some(up), Some(s)) = (self.call_up_at, self.data.gre_stats()) else {
+            return;
+        };
+        let c = self.data.counters();
+        info!(
+            "call: summary duration={}s rx_bytes={} rx_packets={} tx_bytes={} tx_packets={} lost={} reordered={} late={}",
+            up.elapsed().as_secs(),
+            c.rx_bytes,
+            s.rx_accepted,
+            c.tx_bytes,
+            s.tx_sent,
+            s.rx_lost,
+            s.rx_buffered,
+            s.rx_underwin
+        );
     }
 
     fn log_stats(&self, when: &str) {
@@ -381,5 +412,8 @@ impl Tunnel {
             l.ppp_bad_frames,
             self.data.backlog_drops()
         );
+        for (kind, n) in &r.icmp {
+            info!("gre: stats ({when}) icmp_{kind}={n}");
+        }
     }
 }

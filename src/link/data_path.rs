@@ -12,10 +12,11 @@
 //! server, the server names each call's client and its own address.
 
 use std::io::{self, ErrorKind};
+use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use log::debug;
+use log::{debug, info, warn};
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
@@ -47,9 +48,34 @@ pub struct CallCounters {
 /// How pppd's stream ended.
 pub type StreamEnd = String;
 
+/// How long we may send GRE with nothing at all coming back (not even acknowledgments)
+/// before saying that GRE does not get through.
+pub const GRE_SILENCE: Duration = Duration::from_secs(8);
+
+/// What an administrator must check when no GRE comes back: the classic cause of a PPTP
+/// tunnel whose control connection works and whose data does not.
+pub const GRE_BLOCKED_HINT: &str = "check that IP protocol 47 (GRE, not a TCP or UDP port) \
+passes every firewall between the two ends (iptables -A INPUT -p gre -j ACCEPT), and that a \
+NAT router between them tracks PPTP (modprobe nf_conntrack_pptp nf_nat_pptp; iptables -t raw \
+-A PREROUTING -p tcp --dport 1723 -j CT --helper pptp)";
+
+/// Whether GRE comes back while we send it.
+#[derive(Debug, Default)]
+struct Reachability {
+    /// The last GRE from the peer (or the call's start).
+    last_rx: Option<Instant>,
+    /// The first GRE we sent since `last_rx`.
+    sending_since: Option<Instant>,
+    /// We said so, and wait for GRE to come back before saying anything more.
+    warned: bool,
+}
+
 /// One call's data path.
 #[derive(Debug)]
 pub struct DataPath {
+    /// The other end of the tunnel, for log lines.
+    peer: Ipv4Addr,
+    reach: Reachability,
     fds: PppFds,
     /// Tokens of pppd's stream: reading, and writing when it has a descriptor of its own.
     token_in: Token,
@@ -74,10 +100,19 @@ pub struct DataPath {
 }
 
 impl DataPath {
-    /// A data path for pppd's stream `fds`, sending GRE `to`; pppd's stream is watched with
-    /// `token_in` (and `token_out` for a separate write descriptor) once registered.
-    pub fn new(fds: PppFds, sync: bool, to: Destination, tokens: (Token, Token)) -> Self {
+    /// A data path for pppd's stream `fds`, sending GRE `to` (the tunnel's other end is
+    /// `peer`); pppd's stream is watched with `token_in` (and `token_out` for a separate
+    /// write descriptor) once registered.
+    pub fn new(
+        fds: PppFds,
+        sync: bool,
+        peer: Ipv4Addr,
+        to: Destination,
+        tokens: (Token, Token),
+    ) -> Self {
         DataPath {
+            peer,
+            reach: Reachability::default(),
             fds,
             token_in: tokens.0,
             token_out: tokens.1,
@@ -130,6 +165,31 @@ impl DataPath {
         self.session = Some(GreSession::new(config, peer_call_id, peer_window));
     }
 
+    /// Notes GRE from the peer: it gets through.
+    fn heard(&mut self, now: Instant) {
+        let r = &mut self.reach;
+        if r.warned {
+            let silent = r.last_rx.map_or(0, |t| now.duration_since(t).as_secs());
+            info!("gre: GRE from {} gets through again after {silent}s", self.peer);
+            r.warned = false;
+        }
+        r.last_rx = Some(now);
+        r.sending_since = None;
+    }
+
+    /// Notes GRE sent to the peer.
+    fn sent(&mut self, now: Instant) {
+        self.reach.last_rx.get_or_insert(now);
+        self.reach.sending_since.get_or_insert(now);
+    }
+
+    /// When the silence of the peer would be worth a word, if we are sending.
+    fn silence_deadline(&self) -> Option<Instant> {
+        let r = &self.reach;
+        let since = r.sending_since.filter(|_| !r.warned && self.is_up())?;
+        Some(since.max(r.last_rx.unwrap_or(since)) + GRE_SILENCE)
+    }
+
     /// The call went down: no more GRE, whatever pppd still says.
     pub fn end(&mut self) {
         self.session = None;
@@ -174,12 +234,19 @@ impl DataPath {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let gre = self.session.as_ref().and_then(GreSession::poll_timeout);
         let test = self.tx_test.as_ref().and_then(TxTest::poll_timeout);
-        [gre, test].into_iter().flatten().min()
+        [gre, test, self.silence_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Takes a GRE packet of this call: its payload, and any it releases from the reorder
     /// ring, are queued for pppd ([`flush`](Self::flush) writes them).
     pub fn on_gre(&mut self, now: Instant, header: &GreHeader, payload: &[u8]) {
+        if self.session.is_none() {
+            return;
+        }
+        self.heard(now);
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -299,6 +366,8 @@ impl DataPath {
                 now,
                 &packets[..count],
             );
+            self.reach.last_rx.get_or_insert(now);
+            self.reach.sending_since.get_or_insert(now);
             if self.session.as_ref().is_some_and(|s| !s.can_send()) {
                 break;
             }
@@ -318,6 +387,14 @@ impl DataPath {
         socket: &GreSocket,
         buf: &mut [u8],
     ) -> Result<(), StreamEnd> {
+        if self.silence_deadline().is_some_and(|d| now >= d) {
+            self.reach.warned = true;
+            warn!(
+                "gre: no GRE from {} for {}s while the call is up and we send: {GRE_BLOCKED_HINT}",
+                self.peer,
+                GRE_SILENCE.as_secs()
+            );
+        }
         if let Some(session) = self.session.as_mut() {
             let (out, accm, counters, mppe) = (
                 &mut self.ppp_out,
@@ -345,6 +422,7 @@ impl DataPath {
         while let Some(ack) = self.session.as_mut().and_then(|s| s.poll_ack_only(now)) {
             let len = ack.emit(&mut header);
             send_one(socket, self.to, &mut self.counters, &header[..len]);
+            self.sent(now);
         }
     }
 

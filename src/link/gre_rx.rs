@@ -1,14 +1,15 @@
 //! Received GRE, from the raw socket to (peer, header, payload), for both programs.
 //!
 //! The socket is drained in batches until it has nothing more; each datagram is checked
-//! (IPv4, protocol 47, PPTP's enhanced GRE) and handed on, or counted and dropped. Receive
-//! errors (an ICMP error for an earlier send, reported on the socket) are counted, never
-//! fatal: pptp-linux ended the tunnel on them.
+//! (IPv4, protocol 47, PPTP's enhanced GRE) and handed on, or counted and dropped. ICMP
+//! errors for what we sent (reported on the socket) are counted by kind and said once per
+//! peer and kind, with what they mean; they are never fatal (pptp-linux ended the tunnel).
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::ErrorKind;
 use std::net::Ipv4Addr;
 
-use crate::sys::gre_socket::{GreSocket, RecvBatch};
+use crate::sys::gre_socket::{GreSocket, IcmpReport, RecvBatch};
 use crate::wire::gre::{self, GreHeader};
 use crate::wire::hdlc;
 use crate::wire::ipv4::{Ipv4Datagram, PROTOCOL_GRE};
@@ -44,6 +45,66 @@ pub struct RxCounters {
     pub unknown_call: u64,
     /// Receive errors: ICMP reports for our own sends, counted and ignored.
     pub errors: u64,
+    /// ICMP errors for our GRE, by kind ([`icmp_kind`]).
+    pub icmp: BTreeMap<&'static str, u64>,
+    /// (peer, kind) pairs already said in the log (bounded).
+    said: HashSet<(Option<Ipv4Addr>, &'static str)>,
+}
+
+/// How many (peer, kind) pairs are remembered as said; beyond, new ones are counted only.
+const SAID_LIMIT: usize = 256;
+
+/// A short name for the kind of an ICMP report, for counters.
+pub fn icmp_kind(r: &IcmpReport) -> &'static str {
+    match r.icmp {
+        Some((3, 2 | 3)) => "unreachable_protocol",
+        Some((3, 4)) => "fragmentation_needed",
+        Some((3, 9 | 10 | 13)) => "administratively_prohibited",
+        Some((3, _)) => "unreachable",
+        Some((11, _)) => "time_exceeded",
+        Some(_) => "other",
+        None if r.errno == libc::EMSGSIZE => "fragmentation_needed",
+        None => "local",
+    }
+}
+
+/// What an ICMP report means for the tunnel, and what to do about it.
+pub fn icmp_meaning(r: &IcmpReport) -> String {
+    let peer = r.peer.map_or("the peer".to_owned(), |p| p.to_string());
+    match icmp_kind(r) {
+        "unreachable_protocol" => format!(
+            "{peer} answers our GRE with ICMP protocol-unreachable: GRE (IP protocol 47) is refused there; check its firewall, and that the PPTP server there is running"
+        ),
+        "fragmentation_needed" => {
+            let mtu = r.info;
+            let fit = mtu.saturating_sub(40);
+            format!(
+                "the path to {peer} takes packets of at most {mtu} bytes and our GRE was larger (fragmentation needed): give pppd 'mtu {fit}' and 'mru {fit}' in its options"
+            )
+        }
+        "administratively_prohibited" => format!(
+            "a firewall on the way to {peer} rejects our GRE (ICMP administratively prohibited): let IP protocol 47 through"
+        ),
+        "unreachable" => format!(
+            "{peer} is unreachable for GRE (ICMP destination unreachable); check the routes to it"
+        ),
+        "time_exceeded" => format!(
+            "GRE to {peer} runs out of hops (ICMP time exceeded): a routing loop on the way?"
+        ),
+        _ => format!("sending GRE to {peer} failed: {}", std::io::Error::from_raw_os_error(r.errno)),
+    }
+}
+
+impl RxCounters {
+    /// Counts an ICMP report, and says what it means the first time for its peer and kind.
+    pub fn icmp_report(&mut self, r: &IcmpReport) {
+        let kind = icmp_kind(r);
+        *self.icmp.entry(kind).or_default() += 1;
+        let key = (r.peer, kind);
+        if self.said.len() < SAID_LIMIT && self.said.insert(key) {
+            log::warn!("gre: {}", icmp_meaning(r));
+        }
+    }
 }
 
 /// Room for one batch of datagrams.
@@ -69,6 +130,11 @@ pub fn drain(
             Err(e) => {
                 counters.errors += 1;
                 log::debug!("gre: receive error: {e}");
+                // The details wait in the error queue (IP_RECVERR): take them all, so
+                // that it drains and each is said.
+                while let Some(report) = socket.recv_error() {
+                    counters.icmp_report(&report);
+                }
                 errors += 1;
                 if errors >= ERRORS_IN_A_ROW {
                     return;
@@ -97,4 +163,42 @@ pub fn parse(datagram: &[u8]) -> Option<Received<'_>> {
         header,
         payload,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(icmp: Option<(u8, u8)>, errno: i32, info: u32) -> IcmpReport {
+        IcmpReport {
+            peer: Some(Ipv4Addr::new(198, 51, 100, 1)),
+            icmp,
+            errno,
+            info,
+        }
+    }
+
+    #[test]
+    fn icmp_reports_are_named_and_said_once_per_peer_and_kind() {
+        let unreach = report(Some((3, 2)), libc::ECONNREFUSED, 0);
+        assert_eq!(icmp_kind(&unreach), "unreachable_protocol");
+        assert!(icmp_meaning(&unreach).contains("protocol 47"));
+        let frag = report(Some((3, 4)), libc::EMSGSIZE, 1400);
+        assert!(icmp_meaning(&frag).contains("'mtu 1360'"), "{}", icmp_meaning(&frag));
+        assert_eq!(icmp_kind(&report(Some((3, 13)), 0, 0)), "administratively_prohibited");
+        assert_eq!(icmp_kind(&report(None, libc::EMSGSIZE, 1500)), "fragmentation_needed");
+        let mut c = RxCounters::default();
+        for _ in 0..3 {
+            c.icmp_report(&unreach);
+        }
+        c.icmp_report(&frag);
+        assert_eq!(c.icmp.get("unreachable_protocol"), Some(&3));
+        assert_eq!(c.said.len(), 2);
+        for i in 0..1000u32 {
+            let mut r = unreach;
+            r.peer = Some(Ipv4Addr::from(i));
+            c.icmp_report(&r);
+        }
+        assert_eq!(c.said.len(), SAID_LIMIT, "what is remembered is bounded");
+    }
 }

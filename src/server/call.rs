@@ -71,7 +71,7 @@ impl Call {
             client,
             slot,
             started: Instant::now(),
-            data: DataPath::new(PppFds::single(pppd.master), false, to, (token, token)),
+            data: DataPath::new(PppFds::single(pppd.master), false, client, to, (token, token)),
             session: None,
             pppd: pppd.child,
             _slave: pppd.slave,

@@ -32,6 +32,11 @@ pub fn write(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
     }
 }
 
+/// True when `fd` is an open descriptor.
+pub fn is_open(fd: impl AsFd) -> bool {
+    fcntl(fd.as_fd(), FcntlArg::F_GETFD).is_ok()
+}
+
 /// True when `fd` is open for writing (pppd's `pty` gives the helper one read-write fd on
 /// both 0 and 1, but `record` gives two pipes, and a caller may close fd 1).
 pub fn is_writable(fd: impl AsFd) -> bool {

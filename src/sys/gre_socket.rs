@@ -47,6 +47,19 @@ pub enum Destination {
     },
 }
 
+/// An error the kernel reported for a datagram we sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpReport {
+    /// Where the datagram was going.
+    pub peer: Option<Ipv4Addr>,
+    /// The ICMP type and code, when an ICMP message reported it.
+    pub icmp: Option<(u8, u8)>,
+    /// The errno the kernel made of it.
+    pub errno: i32,
+    /// For fragmentation needed: the MTU of the next hop.
+    pub info: u32,
+}
+
 /// Room for a batch of received datagrams, allocated once and reused.
 pub struct RecvBatch {
     buf: Vec<u8>,
@@ -133,6 +146,9 @@ impl GreSocket {
         if let Some(mark) = mark {
             setsockopt(&fd, sockopt::Mark, &mark)?;
         }
+        // ICMP errors for what we sent are queued with their details (type, code, the MTU
+        // of a fragmentation-needed), where otherwise they only fail the next call.
+        setsockopt(&fd, sockopt::Ipv4RecvErr, &true)?;
         if let Some(local) = local {
             bind(
                 fd.as_raw_fd(),
@@ -149,6 +165,39 @@ impl GreSocket {
             &SockaddrIn::from(SocketAddrV4::new(peer, 0)),
         )?;
         Ok(())
+    }
+
+    /// Takes one ICMP report from the socket's error queue (IP_RECVERR), if any.
+    pub fn recv_error(&self) -> Option<IcmpReport> {
+        let mut buf = [0u8; 64];
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let mut cmsg = nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in);
+        let msg = nix::sys::socket::recvmsg::<SockaddrIn>(
+            self.fd.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT,
+        )
+        .ok()?;
+        let peer = msg.address.map(|a| a.ip());
+        for c in msg.cmsgs().ok()? {
+            if let nix::sys::socket::ControlMessageOwned::Ipv4RecvErr(err, _) = c {
+                return Some(IcmpReport {
+                    peer,
+                    icmp: (err.ee_origin == libc::SO_EE_ORIGIN_ICMP)
+                        .then_some((err.ee_type, err.ee_code)),
+                    errno: err.ee_errno as i32,
+                    info: err.ee_info,
+                });
+            }
+        }
+        // An error without its details: report it anyway, so the queue always drains.
+        Some(IcmpReport {
+            peer,
+            icmp: None,
+            errno: 0,
+            info: 0,
+        })
     }
 
     /// Receives one datagram, IPv4 header included.

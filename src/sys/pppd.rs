@@ -76,3 +76,36 @@ pub fn spawn(program: &Path, how: TtyUse, args: &[String]) -> io::Result<PppdOnP
         child: ChildProcess::adopt(child),
     })
 }
+
+/// What pppd's exit status means (pppd(8), EXIT STATUS), in words for a log line.
+pub fn exit_meaning(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        return format!("killed by signal {signal}");
+    }
+    let code = status.code().unwrap_or(-1);
+    let words = match code {
+        0 => "the link ended normally",
+        1 => "fatal error (see pppd's log)",
+        2 => "bad options (check the options file and the peers file)",
+        3 => "not setuid root",
+        4 => "the kernel lacks PPP (modprobe ppp_generic ppp_async)",
+        5 => "ended by SIGINT, SIGTERM or SIGHUP",
+        6 => "serial port lock",
+        7 => "the serial port could not be opened",
+        8 => "the connect script failed",
+        9 => "the pty command could not run",
+        10 => "PPP negotiation failed (for MPPE: both sides need MS-CHAPv2 and ppp_mppe)",
+        11 => "the peer failed to authenticate (check chap-secrets or the RADIUS server)",
+        12 => "idle timeout",
+        13 => "connect time limit",
+        14 => "callback negotiated",
+        15 => "the peer stopped answering LCP echoes",
+        16 => "the modem (here: the tunnel) hung up",
+        17 => "loopback detected",
+        18 => "the init script failed",
+        19 => "we failed to authenticate to the peer (check the user name and password)",
+        _ => "see pppd(8)",
+    };
+    format!("status {code}: {words}")
+}

@@ -188,8 +188,10 @@ impl Service {
                     };
                     call.reaped(status);
                     info!(
-                        "call: pppd exited client={} call_id={} {status}",
-                        conn.client, call.call_id
+                        "call: pppd exited client={} call_id={} {}",
+                        conn.client,
+                        call.call_id,
+                        crate::sys::pppd::exit_meaning(status)
                     );
                     call.data.stop(self.poll.registry());
                     self.gre_calls.remove(&(conn.client, call.call_id));

@@ -125,6 +125,9 @@ impl Service {
         for (kind, n) in &s.closed {
             record = record.with(&format!("closed_{kind}"), n);
         }
+        for (kind, n) in &self.rx_counters.icmp {
+            record = record.with(&format!("icmp_{kind}"), n);
+        }
         record
     }
 
