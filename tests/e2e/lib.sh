@@ -293,15 +293,24 @@ client_config() {
 		client_ppp_options "$LOG/$host-pppd.log"
 		echo "ipparam $peer"
 	} >"$etc/ppp/peers/$peer"
-	printf '%s pptpd "%s" *\n' "$E2E_USER" "$secret" >"$etc/ppp/chap-secrets"
+	printf '%s pptpd "%s" *\n' "${CLIENT_USER:-$E2E_USER}" "$secret" >"$etc/ppp/chap-secrets"
 	chmod 600 "$etc/ppp/chap-secrets"
+}
+
+# server_users HOST USER...: more users in HOST's chap-secrets, with the scenario's secret.
+server_users() {
+	local host=$1 u
+	shift
+	for u in "$@"; do
+		printf '%s pptpd "%s" *\n' "$u" "$E2E_SECRET" >>"/etc/netns/$host/ppp/chap-secrets"
+	done
 }
 
 # client_ppp_options LOGFILE: the client's pppd options, as pptpsetup and options.pptp
 # give them, requiring MPPE-128, logging to LOGFILE.
 client_ppp_options() {
 	cat <<-EOF
-		name $E2E_USER
+		name ${CLIENT_USER:-$E2E_USER}
 		remotename pptpd
 		require-mppe-128
 		refuse-pap
@@ -320,6 +329,11 @@ client_ppp_options() {
 # client_start HOST PEER: `pppd call PEER nodetach` in the background.
 client_start() {
 	local host=$1 peer=$2
+	# pptp-linux's call manager stats, then mkdirs /var/run/pptp and takes EEXIST as fatal
+	# (dirutil.c make_valid_path): clients started together race for it. Ours has no call
+	# manager; the reference gets the directory made up front, as a booted system that
+	# ran one pptp before would have it.
+	mkdir -p -m 0770 /var/run/pptp
 	ip netns exec "$host" pppd call "$peer" nodetach >"$LOG/$host-pppd.out" 2>&1 &
 	eval "CLIENT_PID_$host=$!"
 	log "pppd call $peer started on $host (pid $!)"
