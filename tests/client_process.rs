@@ -748,7 +748,10 @@ fn errors_reach_stderr_without_debug() {
     ]);
     let (code, log) = pptp.wait_exit();
     assert_eq!(code, 1, "log:\n{log}");
-    assert!(log.contains("cannot connect"), "nothing said on stderr:\n{log}");
+    assert!(
+        log.contains("cannot connect"),
+        "nothing said on stderr:\n{log}"
+    );
 }
 
 /// At the end pptp gives one summary line for the call, as pppd does for its link.

@@ -170,7 +170,10 @@ impl DataPath {
         let r = &mut self.reach;
         if r.warned {
             let silent = r.last_rx.map_or(0, |t| now.duration_since(t).as_secs());
-            info!("gre: GRE from {} gets through again after {silent}s", self.peer);
+            info!(
+                "gre: GRE from {} gets through again after {silent}s",
+                self.peer
+            );
             r.warned = false;
         }
         r.last_rx = Some(now);

@@ -91,7 +91,10 @@ pub fn icmp_meaning(r: &IcmpReport) -> String {
         "time_exceeded" => format!(
             "GRE to {peer} runs out of hops (ICMP time exceeded): a routing loop on the way?"
         ),
-        _ => format!("sending GRE to {peer} failed: {}", std::io::Error::from_raw_os_error(r.errno)),
+        _ => format!(
+            "sending GRE to {peer} failed: {}",
+            std::io::Error::from_raw_os_error(r.errno)
+        ),
     }
 }
 
@@ -184,9 +187,19 @@ mod tests {
         assert_eq!(icmp_kind(&unreach), "unreachable_protocol");
         assert!(icmp_meaning(&unreach).contains("protocol 47"));
         let frag = report(Some((3, 4)), libc::EMSGSIZE, 1400);
-        assert!(icmp_meaning(&frag).contains("'mtu 1360'"), "{}", icmp_meaning(&frag));
-        assert_eq!(icmp_kind(&report(Some((3, 13)), 0, 0)), "administratively_prohibited");
-        assert_eq!(icmp_kind(&report(None, libc::EMSGSIZE, 1500)), "fragmentation_needed");
+        assert!(
+            icmp_meaning(&frag).contains("'mtu 1360'"),
+            "{}",
+            icmp_meaning(&frag)
+        );
+        assert_eq!(
+            icmp_kind(&report(Some((3, 13)), 0, 0)),
+            "administratively_prohibited"
+        );
+        assert_eq!(
+            icmp_kind(&report(None, libc::EMSGSIZE, 1500)),
+            "fragmentation_needed"
+        );
         let mut c = RxCounters::default();
         for _ in 0..3 {
             c.icmp_report(&unreach);

@@ -24,6 +24,7 @@ const WIDE: &[(&str, &str, usize)] = &[
     ("call_id", "CALL", 5),
     ("user", "USER", 16),
     ("client", "CLIENT", 15),
+    ("client_before_nat", "BEFORE-NAT", 15),
     ("tunnel", "TUNNEL", 15),
     ("ifname", "IF", 6),
     ("uptime", "UPTIME", 8),

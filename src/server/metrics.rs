@@ -327,10 +327,19 @@ pub fn render(stats: &Record, sessions: &[Record], start_time: f64) -> String {
             );
         }
     }
-    head(&mut page, "pptpd_gre_icmp_total", "counter", "ICMP errors for our GRE, by kind.");
+    head(
+        &mut page,
+        "pptpd_gre_icmp_total",
+        "counter",
+        "ICMP errors for our GRE, by kind.",
+    );
     for (key, value) in &stats.0 {
         if let Some(kind) = key.strip_prefix("icmp_") {
-            let _ = writeln!(page, "pptpd_gre_icmp_total{{kind=\"{}\"}} {value}", label(kind));
+            let _ = writeln!(
+                page,
+                "pptpd_gre_icmp_total{{kind=\"{}\"}} {value}",
+                label(kind)
+            );
         }
     }
     for (field, name, help) in SESSION_COUNTERS {

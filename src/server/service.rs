@@ -79,6 +79,9 @@ pub type Loader = Box<dyn Fn() -> Result<(ServerConfig, Vec<String>), String>>;
 struct Conn {
     ctrl: CtrlStream,
     client: Ipv4Addr,
+    /// The client's address before this host's own NAT, where the connection tracker
+    /// knows one that differs from `client` (issue: "as seen, and the original one").
+    client_before_nat: Option<Ipv4Addr>,
     /// Our address the client connected to: its GRE leaves from there.
     local: Option<Ipv4Addr>,
     accepted: Instant,
@@ -181,6 +184,8 @@ pub struct Service {
     fd_exhaustion_logged: bool,
     /// When to try the listener again after running out of descriptors.
     accept_retry: Option<Instant>,
+    /// Where a client came from before this host's NAT.
+    conntrack: crate::sys::conntrack::Conntrack,
 }
 
 impl Service {
@@ -260,6 +265,7 @@ impl Service {
             reserve_fd: crate::sys::fd::reserve().ok(),
             fd_exhaustion_logged: false,
             accept_retry: None,
+            conntrack: Default::default(),
         })
     }
 
@@ -394,7 +400,11 @@ impl Service {
             }
             let SocketAddr::V4(addr) = addr else { continue };
             let _ = stream.set_nodelay(true);
-            self.add_conn(stream, *addr.ip());
+            let before_nat = match stream.local_addr() {
+                Ok(SocketAddr::V4(local)) => self.conntrack.original_source(local, addr),
+                _ => None,
+            };
+            self.add_conn(stream, *addr.ip(), before_nat.map(|a| *a.ip()));
         }
     }
 
@@ -422,7 +432,12 @@ impl Service {
         turned_away
     }
 
-    fn add_conn(&mut self, stream: mio::net::TcpStream, client: Ipv4Addr) {
+    fn add_conn(
+        &mut self,
+        stream: mio::net::TcpStream,
+        client: Ipv4Addr,
+        client_before_nat: Option<Ipv4Addr>,
+    ) {
         // Bounded: beyond twice the call capacity a newcomer takes the place of the oldest
         // connection without a call; when every connection carries one, it is refused at
         // once with a proper reply. Silent or slow connections cannot lock clients out.
@@ -444,12 +459,18 @@ impl Service {
                 return;
             }
         };
-        info!("ctrl: connection from {client}");
+        match client_before_nat {
+            Some(original) => {
+                info!("ctrl: connection from {client} (from {original} before this host's NAT)")
+            }
+            None => info!("ctrl: connection from {client}"),
+        }
         let now = Instant::now();
         self.conns[index] = Some(Conn {
             local: ctrl.local_ip(),
             ctrl,
             client,
+            client_before_nat,
             accepted: now,
             pac: PacConnection::new(self.pac_config(), now, refusing),
             call: None,

@@ -2,6 +2,7 @@
 //! daemon duties. The only module where `unsafe` is allowed, and it is kept to the few
 //! calls that need it (the raw GRE socket and its batches).
 
+pub mod conntrack;
 pub mod daemon;
 pub mod fd;
 pub mod gre_socket;

@@ -40,7 +40,7 @@ pub enum Selector {
     Call(u16),
     /// By the user pppd authenticated.
     User(String),
-    /// By the tunnel address or the client's address.
+    /// By the tunnel address or the client's address (as seen, or before this host's NAT).
     Ip(std::net::Ipv4Addr),
     /// Every session.
     All,

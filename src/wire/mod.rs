@@ -12,6 +12,7 @@ pub mod frames;
 pub mod gre;
 pub mod hdlc;
 pub mod ipv4;
+pub mod netlink;
 pub mod ppp;
 pub mod radius;
 
@@ -46,6 +47,9 @@ pub enum Error {
         /// disagrees.
         length: u16,
     },
+    /// A structure that lacks a part it must hold (a netlink answer without the attribute
+    /// asked for): which part.
+    Missing(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -66,6 +70,7 @@ impl fmt::Display for Error {
                 f,
                 "bad length={length} for control message type={message_type}"
             ),
+            Error::Missing(what) => write!(f, "missing {what}"),
         }
     }
 }

@@ -72,7 +72,7 @@ done
 wait_until "$DOWN_LIMIT" "launch-mode pptp exiting after the server hung up" not_running "$launch_pid"
 wait "$launch_pid"
 status=$?
-pppd_status=$(sed -n 's/.*pppd: exited with exit status: \([0-9]*\).*/\1/p' "$LOG/cli1-launch.out" | tail -n 1)
+pppd_status=$(sed -n 's/.*pppd: exited, status \([0-9]*\).*/\1/p' "$LOG/cli1-launch.out" | tail -n 1)
 [ -n "$pppd_status" ] || fail "launch-mode pptp did not report pppd's exit status"
 [ "$status" = "$pppd_status" ] || fail "launch-mode pptp exited $status, pppd exited $pppd_status"
 log "launch-mode pptp exited $status, pppd's status ($(pppd_status "$status"))"

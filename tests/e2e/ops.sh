@@ -11,7 +11,9 @@
 #    keep pinging, and the address is handed out again;
 # 3. GRE dropped by a firewall on the server while both ends send: each side says so in
 #    one log line within 15 s, and that it gets through again once the rule goes;
-# 4. GRE rejected with ICMP protocol-unreachable: the client says what that means.
+# 4. GRE rejected with ICMP protocol-unreachable: the client says what that means;
+# 5. a client whose address this host itself translates (SNAT in the nat INPUT chain): the
+#    listing shows the address seen and the one before NAT, from the connection tracker.
 . "$(dirname "$0")/lib.sh"
 
 client_impl=${1:?usage: ops.sh CLIENT SERVER}
@@ -21,7 +23,7 @@ e2e_begin "ops-$client_impl-$server_impl"
 
 METRICS=127.0.0.1:9723
 host_add srv 1
-for i in 1 2 3 4; do host_add "cli$i" "1$i"; done
+for i in 1 2 3 4 5; do host_add "cli$i" "1$i"; done
 SERVER_EXTRA="metrics $METRICS" server_config srv 203.0.113.10-13
 server_users srv user1 user2 user3 user4
 server_start srv ours
@@ -114,6 +116,37 @@ ip netns exec srv iptables -F
 kill "$pid_c" "$pid_s" 2>/dev/null
 
 for i in 1 2 3 4; do client_stop "cli$i"; done
+server_idle srv
+
+# ---- 5. a client behind this host's NAT ----
+# A scripted PNS (RFC 2637 §2.1, §2.7): Start-Control-Connection-Request, then an
+# Outgoing-Call-Request; it holds the call until killed. Only the control connection is
+# translated: the listing is what is checked, not a tunnel.
+PNS_PY='
+import socket, struct, sys, time
+s = socket.create_connection((sys.argv[1], 1723), timeout=10)
+s.sendall(struct.pack(">HHIHHHHIIHH64s64s", 156, 1, 0x1A2B3C4D, 1, 0, 0x100, 0, 1, 1, 0, 0, b"nat", b"e2e"))
+assert len(s.recv(156)) > 0
+s.sendall(struct.pack(">HHIHHHHIIIIHHHH64s64s", 168, 1, 0x1A2B3C4D, 7, 0, 1, 1, 300, 100000000, 3, 3, 64, 0, 0, 0, b"", b""))
+assert len(s.recv(32)) > 0
+print("call requested", flush=True)
+time.sleep(60)
+'
+ip netns exec srv iptables -t nat -A INPUT -p tcp -s "$UNDERLAY.15" --dport 1723 -j SNAT --to-source "$UNDERLAY.115"
+ip netns exec cli5 python3 -c "$PNS_PY" "$UNDERLAY.1" >"$LOG/cli5-pns.out" 2>&1 &
+pns=$!
+wait_until 15 "the scripted PNS on cli5 requesting its call" grep -q '^call requested' "$LOG/cli5-pns.out"
+nat_row() { pptpctl_on srv --json show sessions | grep -o "{[^}]*\"client\": \"$UNDERLAY.115\"[^}]*}"; }
+wait_until 10 "the call from behind NAT listed" nat_row
+row=$(nat_row)
+log "listed behind NAT: $row"
+grep -q "\"client_before_nat\": \"$UNDERLAY.15\"" <<<"$row" ||
+	fail "the listing does not say that $UNDERLAY.115 is $UNDERLAY.15 before NAT: $row"
+log "wide: $(pptpctl_on srv --wide show sessions | tr '\n' '|')"
+grep -aq "ctrl: connection from $UNDERLAY.115 (from $UNDERLAY.15 before this host's NAT)" "$LOG/syslog.log" ||
+	fail "pptpd did not log the address before NAT"
+kill "$pns"
+ip netns exec srv iptables -t nat -F
 server_idle srv
 server_stop srv
 pass

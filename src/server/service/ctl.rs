@@ -66,6 +66,11 @@ impl Service {
                     .with("call_id", call.call_id)
                     .with("user", session.map_or("-", |s| s.user.as_str()))
                     .with("client", conn.client)
+                    .with(
+                        "client_before_nat",
+                        conn.client_before_nat
+                            .map_or("-".to_owned(), |a| a.to_string()),
+                    )
                     .with("tunnel", tunnel)
                     .with("ifname", session.map_or("-", |s| s.ifname.as_str()))
                     .with("uptime", now.duration_since(call.started).as_secs())
@@ -148,6 +153,7 @@ impl Service {
                 Selector::User(user) => session.is_some_and(|s| &s.user == user),
                 Selector::Ip(ip) => {
                     conn.client == *ip
+                        || conn.client_before_nat == Some(*ip)
                         || call.slot.remote == Some(*ip)
                         || session.is_some_and(|s| s.remote == Some(*ip))
                 }
