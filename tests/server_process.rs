@@ -269,4 +269,13 @@ fn config_and_command_line_errors() {
     assert!(stderr.contains("127.0.0.30:1723"), "stderr:\n{stderr}");
     assert!(stderr.contains("in use"), "stderr:\n{stderr}");
     drop(taken);
+
+    // `vrf` naming no interface: refused at start, with how to make one.
+    let (code, stderr, _) = pptpd_in(29, "{BASE}vrf nosuchvrf\n", &["--fg"]);
+    assert_eq!(code, 1, "stderr:\n{stderr}");
+    assert!(stderr.contains("in vrf nosuchvrf"), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("ip link add nosuchvrf type vrf"),
+        "stderr:\n{stderr}"
+    );
 }

@@ -71,7 +71,7 @@ pub struct ServerOptions {
     pub connections: Option<usize>,
     /// `-D`/`--delegate`: pppd (chap-secrets, RADIUS) assigns the addresses, not pptpd.
     pub delegate: bool,
-    /// `--vrf NAME` (or `-V NAME`): the VRF for the listener and GRE (not supported yet).
+    /// `--vrf NAME` (or `-V NAME`): the VRF for the listener and GRE.
     pub vrf: Option<String>,
 }
 
@@ -116,7 +116,7 @@ const SPECS: &[getopt::Spec] = &[
     flag('w', "logwtmp", "Record client logins in utmp and wtmp (who, last)"),
     opt('C', "connections", "N", "At most N simultaneous clients (default 100)"),
     flag('D', "delegate", "pppd assigns client addresses (RADIUS, chap-secrets)"),
-    opt('V', "vrf", "NAME", "Listen and send GRE in VRF NAME (not supported yet)"),
+    opt('V', "vrf", "NAME", "Listen and send GRE in VRF NAME"),
 ];
 
 /// Parses `pptpd`'s arguments (without argv\[0\]).

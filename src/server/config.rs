@@ -73,7 +73,7 @@ pub struct ServerConfig {
     pub logwtmp: bool,
     /// `bcrelay`/`-b`: parsed, not acted on yet (a warning says so).
     pub bcrelay: Option<String>,
-    /// `vrf`/`--vrf`: parsed, not acted on yet (a warning says so).
+    /// `vrf`/`--vrf`: the VRF the listener and the GRE socket are bound to.
     pub vrf: Option<String>,
     /// `delegate`/`-D`: pppd assigns the addresses; the address lists are then empty.
     pub delegate: bool,
@@ -599,12 +599,6 @@ fn merge(
         warnings.push(
             "pptpd: bcrelay is not supported yet by pptp-rs pptpd; broadcasts will not be \
              relayed"
-                .to_owned(),
-        );
-    }
-    if config.vrf.is_some() {
-        warnings.push(
-            "pptpd: vrf is not supported yet by pptp-rs pptpd; sockets stay in the default VRF"
                 .to_owned(),
         );
     }

@@ -191,15 +191,20 @@ pub struct Service {
 impl Service {
     /// Binds the listener and the GRE socket.
     pub fn new(config: ServerConfig, loader: Loader) -> Result<Service, String> {
-        let addr = SocketAddr::V4(SocketAddrV4::new(
-            config.listen.unwrap_or(Ipv4Addr::UNSPECIFIED),
-            1723,
-        ));
-        let mut listener =
-            TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let addr = SocketAddrV4::new(config.listen.unwrap_or(Ipv4Addr::UNSPECIFIED), 1723);
+        // `vrf NAME`: the listener and GRE live in the VRF, pppd's interfaces stay in the
+        // default one (poptop's VRF builds do the same).
+        let vrf = config.vrf.as_deref();
+        let in_vrf = vrf.map(|v| format!(" in vrf {v}")).unwrap_or_default();
+        let mut listener = crate::sys::tcp::listen_in(addr, vrf)
+            .map_err(|e| format!("cannot listen on {addr}{in_vrf}: {e}"))?;
         let gre = GreSocket::open(config.listen, None).map_err(|e| {
             format!("cannot open the raw GRE socket: {e} (raw sockets need root or CAP_NET_RAW)")
         })?;
+        if let Some(vrf) = vrf {
+            gre.bind_to_device(vrf)
+                .map_err(|e| format!("cannot put the GRE socket in vrf {vrf}: {e}"))?;
+        }
         let poll = Poll::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
         let mut signals = signals::program_signals()
             .map_err(|e| format!("cannot install signal handlers: {e}"))?;

@@ -158,6 +158,12 @@ impl GreSocket {
         Ok(GreSocket { fd })
     }
 
+    /// Puts the socket in the VRF named `device` (pptpd's `vrf`): GRE is then received
+    /// from and routed through that VRF's interfaces, as the control connection is.
+    pub fn bind_to_device(&self, device: &str) -> io::Result<()> {
+        super::tcp::bind_to_device(&self.fd, device)
+    }
+
     /// Restricts the socket to datagrams from `peer` (and sends go there).
     pub fn connect(&self, peer: Ipv4Addr) -> io::Result<()> {
         connect(

@@ -11,7 +11,10 @@
 #    bound a GRE socket per client to it);
 # 2. two of our clients on one host to one server share the host route to it: when the
 #    first ends, the route stays for the second, which keeps working; when the last one
-#    ends, the route goes.
+#    ends, the route goes;
+# 3. with `vrf blue` (the server's eth0 enslaved to VRF blue) the listener and GRE live in
+#    the VRF and the tunnel comes up and carries traffic, its ppp interface in the default
+#    VRF (poptop's VRF builds); without the VRF device pptpd refuses to start, saying how.
 . "$(dirname "$0")/lib.sh"
 
 client_impl=${1:?usage: multihome.sh CLIENT SERVER}
@@ -66,6 +69,31 @@ wait_until "$DOWN_LIMIT" "every process on cli ending" host_empty cli
 wait_until "$DOWN_LIMIT" "the host route going with the last tunnel" no_route_to_server
 log "host route removed with the last tunnel"
 
+server_idle srv
+server_stop srv
+
+# ---- 3. vrf ----
+SERVER_EXTRA="vrf blue" server_config srv
+out=$(ip netns exec srv "$(impl_bin "$server_impl" server)" --fg -c /etc/pptpd.conf 2>&1)
+grep -q "ip link add blue type vrf" <<<"$out" || fail "pptpd without the VRF device: $out"
+log "without the VRF: $out"
+ip -n srv link add blue type vrf table 10 || fail "cannot make VRF blue (kernel without vrf?)"
+ip -n srv link set blue up
+ip -n srv link set eth0 master blue || fail "cannot enslave eth0 to blue"
+log "srv's eth0 in VRF blue: $(ip -n srv -br addr show vrf blue | tr -s ' ')"
+server_start srv "$server_impl"
+ip netns exec srv ss -Htln "sport = :1723" | grep -q '%blue' ||
+	fail "the listener is not in VRF blue: $(ip netns exec srv ss -Htln 'sport = :1723')"
+log "listener: $(ip netns exec srv ss -Htln 'sport = :1723' | tr -s ' ')"
+ip netns exec cli pppd call vpn1 nodetach >"$LOG/cli-vpn1-vrf.out" 2>&1 &
+pid1=$!
+wait_ppp_up cli
+check_ping cli "$TUNNEL_LOCAL" 5
+srv_ppp=$(ip -n srv -o link show | grep -oE 'ppp[0-9]+' | head -n 1)
+ip -n srv -o link show "$srv_ppp" | grep -q master && fail "$srv_ppp is in a VRF, not the default one"
+log "tunnel through VRF blue pings; $srv_ppp in the default VRF"
+kill -TERM "$pid1"
+wait_until "$DOWN_LIMIT" "the tunnel's pppd exiting" not_running "$pid1"
 server_idle srv
 server_stop srv
 pass

@@ -51,21 +51,32 @@ fn flags_from_either_source() {
 }
 
 #[test]
-fn bcrelay_and_vrf_warn_that_they_are_not_supported() {
+fn bcrelay_warns_that_it_is_not_supported() {
     let bcrelay =
         "pptpd: bcrelay is not supported yet by pptp-rs pptpd; broadcasts will not be relayed";
-    let vrf = "pptpd: vrf is not supported yet by pptp-rs pptpd; sockets stay in the default VRF";
-    let (config, warnings) = merged_ok(&ServerOptions::default(), "bcrelay eth1\nvrf blue\n");
+    let (config, warnings) = merged_ok(&ServerOptions::default(), "bcrelay eth1\n");
     assert_eq!(config.bcrelay, Some("eth1".into()));
-    assert_eq!(config.vrf, Some("blue".into()));
-    assert_eq!(warnings, [bcrelay, vrf]);
+    assert_eq!(warnings, [bcrelay]);
     let opts = ServerOptions {
         bcrelay: Some("br0".into()),
+        ..Default::default()
+    };
+    let (config, warnings) = merged_ok(&opts, "bcrelay eth1\n");
+    assert_eq!(config.bcrelay, Some("br0".into()));
+    assert_eq!(warnings, [bcrelay]);
+}
+
+#[test]
+fn vrf_from_the_file_and_the_command_line_which_wins() {
+    let (config, warnings) = merged_ok(&ServerOptions::default(), "vrf blue\n");
+    assert_eq!(config.vrf, Some("blue".into()));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let opts = ServerOptions {
         vrf: Some("red".into()),
         ..Default::default()
     };
-    let (_, warnings) = merged_ok(&opts, "bcrelay eth1\n");
-    assert_eq!(warnings, [bcrelay, vrf]);
+    let (config, _) = merged_ok(&opts, "vrf blue\n");
+    assert_eq!(config.vrf, Some("red".into()));
 }
 
 #[test]
