@@ -410,3 +410,29 @@ pub fn start<T: StandardOptions>(
     }
     Ok(opts)
 }
+
+/// What both programs' command-line tests need: a parse that must succeed or must fail.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::fmt::Debug;
+
+    pub fn argv(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The options `parse` made of `args`, or a panic naming them.
+    pub fn parsed<T>(args: &[&str], parse: impl Fn(&[String]) -> Result<T, super::CliError>) -> T {
+        parse(&argv(args)).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+    }
+
+    /// The error `parse` gave for `args`, or a panic showing what it made of them.
+    pub fn refused<T: Debug>(
+        args: &[&str],
+        parse: impl Fn(&[String]) -> Result<T, super::CliError>,
+    ) -> super::CliError {
+        match parse(&argv(args)) {
+            Ok(o) => panic!("{args:?} parsed: {o:?}"),
+            Err(e) => e,
+        }
+    }
+}

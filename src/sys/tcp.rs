@@ -19,12 +19,7 @@ pub fn connect_nonblocking(
     local: Option<Ipv4Addr>,
     mark: Option<u32>,
 ) -> io::Result<mio::net::TcpStream> {
-    let fd: OwnedFd = socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
+    let fd = stream_socket()?;
     if let Some(mark) = mark {
         setsockopt(&fd, sockopt::Mark, &mark)?;
     }
@@ -47,12 +42,7 @@ pub fn connect_nonblocking(
 /// sees only the connections that arrive through that VRF's interfaces (Linux
 /// Documentation/networking/vrf.rst, "Applications").
 pub fn listen_in(addr: SocketAddrV4, device: Option<&str>) -> io::Result<mio::net::TcpListener> {
-    let fd: OwnedFd = socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
+    let fd = stream_socket()?;
     // As std's and mio's bind: a restart does not wait for TIME_WAIT connections to go.
     setsockopt(&fd, sockopt::ReuseAddr, &true)?;
     if let Some(device) = device {
@@ -78,4 +68,14 @@ pub fn bind_to_device(fd: &OwnedFd, device: &str) -> io::Result<()> {
             e.into()
         }
     })
+}
+
+/// A non-blocking, close-on-exec IPv4 TCP socket, for connect or listen.
+fn stream_socket() -> io::Result<OwnedFd> {
+    Ok(socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?)
 }

@@ -1,21 +1,13 @@
 use super::*;
 
-fn argv(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
+use crate::getopt::testing::{parsed, refused};
 
 fn ok(args: &[&str]) -> ClientOptions {
-    match parse(&argv(args)) {
-        Ok(o) => o,
-        Err(e) => panic!("{args:?} failed: {e}"),
-    }
+    parsed(args, parse)
 }
 
 fn err(args: &[&str]) -> CliError {
-    match parse(&argv(args)) {
-        Ok(o) => panic!("{args:?} parsed: {o:?}"),
-        Err(e) => e,
-    }
+    refused(args, parse)
 }
 
 fn host() -> ClientOptions {
