@@ -36,6 +36,7 @@
 //!
 //! Counters of every drop and reply are in [`DaeStats`].
 
+use std::borrow::Borrow;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -66,10 +67,55 @@ pub struct SessionKey {
     pub user: String,
     /// The address given to the peer (Framed-IP-Address), once IPCP is up.
     pub framed_ip: Option<Ipv4Addr>,
-    /// The accounting session (Acct-Session-Id) that pppd's radius plugin reported.
+    /// The accounting session (Acct-Session-Id), when it is known exactly. pppd exports
+    /// none, so pptpd leaves this empty and recognises radius.so's value by
+    /// [`pppd`](Self::pppd) instead.
     pub acct_session_id: String,
     /// The client's address (Calling-Station-Id), as pptpd passes it to pppd.
     pub calling_station_id: String,
+    /// The pppd serving the session, to recognise the Acct-Session-Id that pppd's radius
+    /// plugin made for it.
+    pub pppd: Option<PppdProcess>,
+}
+
+/// The pppd of a session, as much as its radius plugin puts in Acct-Session-Id.
+///
+/// pppd 2.4.9's radius.so makes the Acct-Session-Id of a session when IPCP comes up
+/// (`radius_acct_start()` → `rc_mksid()`, plugins/radius/util.c) as
+/// `printf("%08lX%04X%02hX", time(NULL), getpid(), counter & 0xFF)`: the time in hex,
+/// pppd's process ID in hex (at least 4 digits), and a counter of the sessions of that
+/// pppd, from 0. pppd gives the value to no script and no other process, but pptpd knows
+/// the pid and when it started that pppd, so it can tell which session a value names: the
+/// pid must be the session's pppd and the time no earlier than that pppd's start (an
+/// earlier pppd with the same pid had its sessions before that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PppdProcess {
+    /// pppd's process ID.
+    pub pid: u32,
+    /// When pptpd started it, in seconds since 1970-01-01 UTC, rounded down.
+    pub started: u64,
+}
+
+impl PppdProcess {
+    /// True when `id` is an Acct-Session-Id that radius.so made in this pppd.
+    pub fn made_acct_session_id(&self, id: &[u8]) -> bool {
+        let pid = format!("{:04X}", self.pid);
+        let upper_hex = |b: &[u8]| {
+            b.iter()
+                .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+        };
+        if id.len() != 8 + pid.len() + 2
+            || !upper_hex(id)
+            || &id[8..8 + pid.len()] != pid.as_bytes()
+        {
+            return false;
+        }
+        // Eight upper-case hex digits always parse.
+        let time = std::str::from_utf8(&id[..8])
+            .ok()
+            .and_then(|t| u64::from_str_radix(t, 16).ok());
+        time.is_some_and(|t| t >= self.started)
+    }
 }
 
 /// What to do when a Disconnect-Request matches more than one session.
@@ -116,8 +162,8 @@ pub struct NasIdentity {
     pub identifier: Option<String>,
 }
 
-/// Configuration of a [`DaeServer`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Configuration of a [`DaeServer`]. `Debug` leaves the secret out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DaeConfig {
     /// The shared secret.
     pub secret: Vec<u8>,
@@ -137,6 +183,25 @@ pub struct DaeConfig {
     pub replay_window: Duration,
     /// How many answered requests are remembered at most.
     pub replay_capacity: usize,
+}
+
+impl fmt::Debug for DaeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DaeConfig")
+            .field("secret", &format_args!("<{} octets>", self.secret.len()))
+            .field("clients", &self.clients)
+            .field("nas", &self.nas)
+            .field("multiple_sessions", &self.multiple_sessions)
+            .field(
+                "require_message_authenticator",
+                &self.require_message_authenticator,
+            )
+            .field("require_event_timestamp", &self.require_event_timestamp)
+            .field("event_timestamp_window", &self.event_timestamp_window)
+            .field("replay_window", &self.replay_window)
+            .field("replay_capacity", &self.replay_capacity)
+            .finish()
+    }
 }
 
 impl DaeConfig {
@@ -237,9 +302,34 @@ pub struct DaeStats {
     pub acks: u64,
     /// Disconnect-NAKs and CoA-NAKs sent.
     pub naks: u64,
+    /// NAKs sent, by Error-Cause, in the order of [`NAK_CAUSES`].
+    pub naks_by_cause: [u64; NAK_CAUSES.len()],
 }
 
+/// Every Error-Cause a [`DaeServer`] puts in a NAK: those of [`Selector::from_request`]
+/// and [`select`], and 405 for CoA-Requests.
+pub const NAK_CAUSES: [ErrorCause; 8] = [
+    ErrorCause::UnsupportedAttribute,
+    ErrorCause::MissingAttribute,
+    ErrorCause::NasIdentificationMismatch,
+    ErrorCause::InvalidRequest,
+    ErrorCause::UnsupportedService,
+    ErrorCause::InvalidAttributeValue,
+    ErrorCause::SessionContextNotFound,
+    ErrorCause::MultipleSessionSelectionUnsupported,
+];
+
 impl DaeStats {
+    /// Every datagram received: dropped, answered again, acknowledged or refused.
+    pub fn received(&self) -> u64 {
+        self.dropped() + self.replays + self.acks + self.naks
+    }
+
+    /// The NAKs sent, by Error-Cause, every cause of [`NAK_CAUSES`] listed.
+    pub fn naks_by_cause(&self) -> impl Iterator<Item = (ErrorCause, u64)> + '_ {
+        NAK_CAUSES.iter().copied().zip(self.naks_by_cause)
+    }
+
     /// Every datagram dropped, whatever the reason.
     pub fn dropped(&self) -> u64 {
         self.unknown_client
@@ -334,14 +424,23 @@ impl<'a> Selector<'a> {
     }
 
     /// True when every attribute present equals the session's value. An unknown value in
-    /// the session (an empty string, no address yet) matches nothing.
+    /// the session (an empty string, no address yet) matches nothing. Acct-Session-Id
+    /// matches the session's exact value when it is known, else the value radius.so made
+    /// in the session's pppd ([`PppdProcess::made_acct_session_id`]).
     pub fn matches(&self, key: &SessionKey) -> bool {
         fn text(wanted: Option<&[u8]>, have: &str) -> bool {
             wanted.is_none_or(|w| !have.is_empty() && w == have.as_bytes())
         }
+        let acct_session = |id: &[u8]| {
+            if key.acct_session_id.is_empty() {
+                key.pppd.is_some_and(|p| p.made_acct_session_id(id))
+            } else {
+                id == key.acct_session_id.as_bytes()
+            }
+        };
         text(self.user, &key.user)
             && self.framed_ip.is_none_or(|ip| key.framed_ip == Some(ip))
-            && text(self.acct_session_id, &key.acct_session_id)
+            && self.acct_session_id.is_none_or(acct_session)
             && text(self.calling_station_id, &key.calling_station_id)
     }
 }
@@ -375,14 +474,14 @@ fn check_values(request: &Packet<'_>) -> Result<(), ErrorCause> {
 /// The sessions `selector` names, or 503 Session Context Not Found when there is none, or
 /// 508 Multiple Session Selection Unsupported when there are several and `multiple` says
 /// [`MultipleSessions::Refuse`].
-pub fn select<'s, H>(
+pub fn select<H, K: Borrow<SessionKey>>(
     selector: &Selector<'_>,
     multiple: MultipleSessions,
-    sessions: impl IntoIterator<Item = (H, &'s SessionKey)>,
+    sessions: impl IntoIterator<Item = (H, K)>,
 ) -> Result<Vec<H>, ErrorCause> {
     let found: Vec<H> = sessions
         .into_iter()
-        .filter(|(_, key)| selector.matches(key))
+        .filter(|(_, key)| selector.matches(key.borrow()))
         .map(|(handle, _)| handle)
         .collect();
     match found.len() {
@@ -513,6 +612,19 @@ impl DaeServer {
         &self.config
     }
 
+    /// Takes a new configuration (a reload), keeping the counters and, when its window
+    /// and capacity are the same, the replay cache: a client's retry of a request answered
+    /// before the reload gets the same answer. A cached reply signed with an old secret is
+    /// never sent, because a request must authenticate with the new one to be looked up.
+    pub fn reconfigure(&mut self, config: DaeConfig) {
+        if (config.replay_window, config.replay_capacity)
+            != (self.config.replay_window, self.config.replay_capacity)
+        {
+            self.replay = ReplayCache::new(config.replay_window, config.replay_capacity);
+        }
+        self.config = config;
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> DaeStats {
         self.stats
@@ -521,15 +633,15 @@ impl DaeServer {
     /// Handles one datagram from `from`, received at `now` (monotonic, for the replay
     /// window) when the wall clock read `wall_clock` (for Event-Timestamp). `sessions`
     /// lists the live sessions with the caller's handle for each; it is read only when the
-    /// request is a new, authentic Disconnect-Request. See the module documentation for
-    /// the steps.
-    pub fn handle<'s, H>(
+    /// request is a new, authentic Disconnect-Request, so a caller may make the keys as it
+    /// goes. See the module documentation for the steps.
+    pub fn handle<H, K: Borrow<SessionKey>>(
         &mut self,
         now: Instant,
         wall_clock: SystemTime,
         from: SocketAddr,
         datagram: &[u8],
-        sessions: impl IntoIterator<Item = (H, &'s SessionKey)>,
+        sessions: impl IntoIterator<Item = (H, K)>,
     ) -> Outcome<H> {
         let outcome = self.decide(now, wall_clock, from, datagram, sessions);
         match &outcome {
@@ -543,6 +655,9 @@ impl DaeServer {
             }
             Outcome::Nak { cause, .. } => {
                 self.stats.naks += 1;
+                if let Some(i) = NAK_CAUSES.iter().position(|c| c == cause) {
+                    self.stats.naks_by_cause[i] += 1;
+                }
                 debug!("dae: nak to {from}: error-cause {cause}");
             }
             Outcome::Disconnect { sessions, .. } => {
@@ -553,13 +668,13 @@ impl DaeServer {
         outcome
     }
 
-    fn decide<'s, H>(
+    fn decide<H, K: Borrow<SessionKey>>(
         &mut self,
         now: Instant,
         wall_clock: SystemTime,
         from: SocketAddr,
         datagram: &[u8],
-        sessions: impl IntoIterator<Item = (H, &'s SessionKey)>,
+        sessions: impl IntoIterator<Item = (H, K)>,
     ) -> Outcome<H> {
         if !self.config.clients.allows(from.ip()) {
             return Outcome::Drop(DropReason::UnknownClient(from.ip()));

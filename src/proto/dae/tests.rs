@@ -26,6 +26,7 @@ fn alice() -> SessionKey {
         framed_ip: Some(Ipv4Addr::new(192, 0, 2, 10)),
         acct_session_id: "5F3A0001".into(),
         calling_station_id: "198.51.100.7".into(),
+        pppd: None,
     }
 }
 
@@ -35,6 +36,7 @@ fn bob() -> SessionKey {
         framed_ip: Some(Ipv4Addr::new(192, 0, 2, 11)),
         acct_session_id: "5F3A0002".into(),
         calling_station_id: "198.51.100.8".into(),
+        pppd: None,
     }
 }
 
@@ -792,8 +794,146 @@ fn stats_add_up() {
             replays: 1,
             acks: 1,
             naks: 1,
+            naks_by_cause: [0, 0, 0, 0, 1, 0, 0, 0],
             ..DaeStats::default()
         }
     );
     assert_eq!(s.dropped(), 2);
+    assert_eq!(s.received(), 5);
+    assert_eq!(
+        s.naks_by_cause()
+            .filter(|&(_, n)| n > 0)
+            .collect::<Vec<_>>(),
+        [(ErrorCause::UnsupportedService, 1)]
+    );
+}
+
+/// Every cause a NAK can carry has its counter.
+#[test]
+fn naks_are_counted_by_cause() {
+    let mut h = Harness::new(DaeConfig {
+        multiple_sessions: MultipleSessions::Refuse,
+        nas: NasIdentity {
+            identifier: Some("pptpd".into()),
+            ..NasIdentity::default()
+        },
+        ..DaeConfig::new(SECRET)
+    });
+    h.sessions.push((3, alice()));
+    let ip = [192, 0, 2, 99];
+    let requests: [&[(u8, &[u8])]; 7] = [
+        &[(attr::NAS_PORT, &[0, 0, 0, 1])],
+        &[(attr::NAS_IDENTIFIER, b"pptpd")],
+        &[(attr::USER_NAME, b"bob"), (attr::NAS_IDENTIFIER, b"other")],
+        &[(attr::USER_NAME, b"bob"), (attr::USER_NAME, b"bob")],
+        &[(attr::USER_NAME, b"")],
+        &[(attr::FRAMED_IP_ADDRESS, &ip)],
+        &[(attr::USER_NAME, b"alice")],
+    ];
+    for attrs in requests {
+        assert!(cause_for(&mut h, attrs).is_some(), "{attrs:?}");
+    }
+    h.send(&COA);
+    let by_cause: Vec<_> = h.server.stats().naks_by_cause().collect();
+    assert_eq!(by_cause.len(), NAK_CAUSES.len());
+    assert!(by_cause.iter().all(|&(_, n)| n == 1), "{by_cause:?}");
+}
+
+// ==== radius.so's Acct-Session-Id ====
+
+/// A session of pppd 4660 (0x1234), started at 0x65000000.
+fn with_pppd(pid: u32) -> SessionKey {
+    SessionKey {
+        acct_session_id: String::new(),
+        pppd: Some(PppdProcess {
+            pid,
+            started: 0x6500_0000,
+        }),
+        ..alice()
+    }
+}
+
+#[test]
+fn radius_so_acct_session_id_names_the_session_of_its_pppd() {
+    let key = with_pppd(0x1234);
+    let p = key.pppd.unwrap();
+    // What rc_mksid() prints: time, pid (4 digits at least), counter.
+    assert!(p.made_acct_session_id(b"65000000123400"));
+    assert!(p.made_acct_session_id(b"650000A7123401"));
+    let big = PppdProcess { pid: 0x3_FFFF, ..p };
+    assert!(big.made_acct_session_id(b"650000A73FFFF00"));
+    for other in [
+        &b"64FFFFFF123400"[..], // before this pppd started: an earlier pppd with its pid
+        b"65000000123500",      // another pppd
+        b"6500000012340",       // too short
+        b"650000001234000",     // too long
+        b"650000001234ab",      // not what %X prints
+        b"6500000001234000",    // pid with a leading zero too many
+        b"5F3A0001",
+    ] {
+        assert!(
+            !p.made_acct_session_id(other),
+            "{}",
+            String::from_utf8_lossy(other)
+        );
+    }
+    let selector = Selector {
+        acct_session_id: Some(b"65000010123400"),
+        ..Selector::default()
+    };
+    assert!(selector.matches(&key));
+    assert!(!selector.matches(&with_pppd(0x1235)));
+    // A known exact value is compared as it is.
+    let exact = SessionKey {
+        acct_session_id: "X".into(),
+        ..key
+    };
+    assert!(!selector.matches(&exact));
+}
+
+#[test]
+fn radius_so_acct_session_id_in_a_request() {
+    let mut h = Harness::default();
+    h.sessions = vec![(1, with_pppd(0x1234)), (2, with_pppd(0x4321))];
+    match h.send(&disconnect(&[(attr::ACCT_SESSION_ID, b"65000001432100")])) {
+        Outcome::Disconnect { sessions, .. } => assert_eq!(sessions, [2]),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ==== Configuration ====
+
+#[test]
+fn debug_leaves_the_secret_out() {
+    let text = format!("{:?}", DaeConfig::new(b"hunter2".to_vec()));
+    assert!(
+        !text.contains("hunter2") && text.contains("<7 octets>"),
+        "{text}"
+    );
+}
+
+#[test]
+fn reconfigure_keeps_counters_and_the_replay_cache() {
+    let mut h = Harness::default();
+    let first = h.send(&DISCONNECT_PLAIN);
+    h.server.reconfigure(DaeConfig {
+        multiple_sessions: MultipleSessions::Refuse,
+        ..DaeConfig::new(SECRET)
+    });
+    assert_eq!(
+        h.server.config().multiple_sessions,
+        MultipleSessions::Refuse
+    );
+    assert_eq!(
+        h.send(&DISCONNECT_PLAIN),
+        Outcome::Resend(reply_of(&first).to_vec())
+    );
+    assert_eq!(h.server.stats().acks, 1);
+    // Another secret: the retry no longer authenticates, and is dropped.
+    h.server.reconfigure(DaeConfig::new(b"other".to_vec()));
+    assert!(matches!(
+        h.send(&DISCONNECT_PLAIN),
+        Outcome::Drop(DropReason::BadAuthenticator(_))
+    ));
+    assert_eq!(h.server.stats().replays, 1);
 }
