@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 use std::os::fd::OwnedFd;
 use std::process::ExitStatus;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use mio::Token;
 
@@ -42,6 +42,9 @@ pub struct Call {
     pub slot: Slot,
     /// When pppd was started.
     pub started: Instant,
+    /// The same, by the wall clock: pppd's radius plugin puts the wall clock in the
+    /// session's Acct-Session-Id, and the DAE listener compares them.
+    pub started_wall: SystemTime,
     /// GRE to and from the client, through pppd's pty.
     pub data: DataPath,
     /// The session, once pppd's ip-up hook reported it.
@@ -71,6 +74,7 @@ impl Call {
             client,
             slot,
             started: Instant::now(),
+            started_wall: SystemTime::now(),
             data: DataPath::new(
                 PppFds::single(pppd.master),
                 false,

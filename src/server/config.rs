@@ -36,6 +36,9 @@ use super::addrs::check_host;
 pub use super::addrs::{IpItem, MAX_RANGE_LEN, parse_ip_list};
 use super::addrs::{expand, resolve_ipv4};
 
+mod dae;
+pub use dae::{DaeSettings, FileDae, default_dae_clients};
+
 /// The config file read without `-c` (poptop `PPTPD_CONFIG_FILE_DEFAULT`).
 pub const DEFAULT_CONF_FILE: &str = "/etc/pptpd.conf";
 /// Default `pidfile` (poptop `PIDFILE_DEFAULT`).
@@ -97,6 +100,9 @@ pub struct ServerConfig {
     pub control_socket: Option<PathBuf>,
     /// `metrics ADDRESS:PORT`: where Prometheus scrapes `/metrics`; off by default.
     pub metrics: Option<std::net::SocketAddr>,
+    /// `dae-server ADDRESS:PORT SECRET` and the other `dae-*` directives: the RFC 5176
+    /// Disconnect-Request listener; off by default.
+    pub dae: Option<DaeSettings>,
     /// The config file that was read (or that was missing, for the default one).
     pub conf_file: PathBuf,
 }
@@ -147,6 +153,8 @@ pub struct FileSettings {
     pub control_socket: Option<Option<PathBuf>>,
     /// `metrics ADDRESS:PORT`.
     pub metrics: Option<std::net::SocketAddr>,
+    /// The `dae-*` directives.
+    pub dae: FileDae,
 }
 
 /// Why the configuration was refused: where (file and line, when the problem is in a file)
@@ -220,6 +228,9 @@ const KEYWORDS: &[(&str, Kind)] = &[
     ("speed", Kind::Value), ("ppp", Kind::Value), ("vrf", Kind::Value),
     // pptp-rs's own.
     ("control-socket", Kind::Value), ("metrics", Kind::Value),
+    (dae::KEYWORDS[0], Kind::Value), (dae::KEYWORDS[1], Kind::Value),
+    (dae::KEYWORDS[2], Kind::Value), (dae::KEYWORDS[3], Kind::Value),
+    (dae::KEYWORDS[4], Kind::Value),
 ];
 
 /// Parses the text of a config file; `file` only names it in messages. Returns the
@@ -337,6 +348,15 @@ impl Parser<'_> {
                 parse_ip_list(value).map_err(|(item, why)| bad(bad_item(name, &item, &why)))?;
             Ok::<_, ConfigError>(Some(Located { value: items, line }))
         };
+        if dae::KEYWORDS.contains(&name) {
+            let mut warnings = Vec::new();
+            dae::set(&mut self.settings.dae, name, value, line, &mut |w| {
+                warnings.push(w)
+            })
+            .map_err(bad)?;
+            warnings.into_iter().for_each(|w| self.warn(line, w));
+            return Ok(());
+        }
         let s = &mut self.settings;
         match name {
             "option" => {
@@ -465,6 +485,9 @@ fn load_with(
         "option",
     );
     let config = merge(opts, file, conf_file, resolve, &mut warnings)?;
+    if check && config.dae.is_some() {
+        warnings.extend(dae::secret_exposure(&config.conf_file));
+    }
     if check {
         let blame = |origin: Origin, why: String| match origin {
             Origin::Cli(option) => ConfigError::cli(option, why),
@@ -590,6 +613,7 @@ fn merge(
             .or(file.ppp.map(|p| p.value))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_PPP)),
         metrics: file.metrics,
+        dae: dae::merge(file.dae, warnings),
         control_socket: file
             .control_socket
             .unwrap_or_else(|| Some(PathBuf::from(DEFAULT_CONTROL_SOCKET))),

@@ -342,6 +342,9 @@ pub fn render(stats: &Record, sessions: &[Record], start_time: f64) -> String {
             );
         }
     }
+    if stats.get("dae_received").is_some() {
+        render_dae(&mut page, stats);
+    }
     for (field, name, help) in SESSION_COUNTERS {
         head(&mut page, name, "counter", help);
         for s in sessions {
@@ -357,6 +360,70 @@ pub fn render(stats: &Record, sessions: &[Record], start_time: f64) -> String {
     page
 }
 
+/// The `dae-server` families, from the `dae_*` keys of `show stats`.
+fn render_dae(page: &mut String, stats: &Record) {
+    let num = |key: &str| stats.get(key).unwrap_or("0");
+    for (key, name, help) in [
+        (
+            "dae_received",
+            "pptpd_dae_requests_total",
+            "Datagrams received on the dae-server socket.",
+        ),
+        ("dae_acks", "pptpd_dae_acks_total", "Disconnect-ACKs sent."),
+        (
+            "dae_replays",
+            "pptpd_dae_replays_total",
+            "Duplicate requests answered again from the replay cache.",
+        ),
+        (
+            "dae_sessions_ended",
+            "pptpd_dae_sessions_ended_total",
+            "Calls ended on a Disconnect-Request.",
+        ),
+    ] {
+        let _ = writeln!(
+            page,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            num(key)
+        );
+    }
+    let _ = writeln!(
+        page,
+        "# HELP pptpd_dae_naks_total Disconnect-NAKs and CoA-NAKs sent, by Error-Cause.\n\
+         # TYPE pptpd_dae_naks_total counter"
+    );
+    for (key, value) in &stats.0 {
+        if let Some(cause) = key.strip_prefix("dae_nak_") {
+            let _ = writeln!(
+                page,
+                "pptpd_dae_naks_total{{error_cause=\"{}\"}} {value}",
+                label(cause)
+            );
+        }
+    }
+    let _ = writeln!(
+        page,
+        "# HELP pptpd_dae_dropped_total Datagrams dropped unanswered, by reason.\n\
+         # TYPE pptpd_dae_dropped_total counter"
+    );
+    for (key, value) in &stats.0 {
+        if let Some(reason) = key.strip_prefix("dae_drop_") {
+            let _ = writeln!(
+                page,
+                "pptpd_dae_dropped_total{{reason=\"{}\"}} {value}",
+                label(reason)
+            );
+        }
+    }
+    let _ = writeln!(
+        page,
+        "# HELP pptpd_dae_send_failed_total Replies the socket would not take.\n\
+         # TYPE pptpd_dae_send_failed_total counter\n\
+         pptpd_dae_send_failed_total {}",
+        num("dae_send_failed")
+    );
+}
+
 /// A label value with `\`, `"` and newlines escaped, as the format asks.
 fn label(value: &str) -> String {
     value
@@ -370,13 +437,18 @@ mod tests {
     use super::*;
 
     fn page() -> String {
-        let stats = Record::new()
+        page_with(Record::new())
+    }
+
+    fn page_with(extra: Record) -> String {
+        let mut stats = Record::new()
             .with("connections", 2)
             .with("calls_served", 5)
             .with("pool_size", 10)
             .with("pool_in_use", 2)
             .with("closed_stimeout", 1)
             .with("closed_client_stopped", 3);
+        stats.0.extend(extra.0);
         let sessions = vec![
             Record::new()
                 .with("call_id", 7)
@@ -414,9 +486,44 @@ mod tests {
         );
     }
 
+    fn dae_stats() -> Record {
+        Record::new()
+            .with("dae_received", 9)
+            .with("dae_acks", 2)
+            .with("dae_naks", 3)
+            .with("dae_replays", 1)
+            .with("dae_sessions_ended", 2)
+            .with("dae_send_failed", 0)
+            .with("dae_drop_unknown_client", 1)
+            .with("dae_drop_bad_authenticator", 2)
+            .with("dae_nak_503", 2)
+            .with("dae_nak_405", 1)
+    }
+
+    #[test]
+    fn dae_families_only_with_a_dae_server() {
+        assert!(!page().contains("pptpd_dae"));
+        let p = page_with(dae_stats());
+        assert!(p.contains("pptpd_dae_requests_total 9"), "{p}");
+        assert!(
+            p.contains("pptpd_dae_naks_total{error_cause=\"503\"} 2"),
+            "{p}"
+        );
+        assert!(
+            p.contains("pptpd_dae_dropped_total{reason=\"bad_authenticator\"} 2"),
+            "{p}"
+        );
+        assert!(!p.contains("pptpd_dae_dropped_total{reason=\"503\""), "{p}");
+    }
+
     /// Prometheus's own checker (Debian's prometheus package; scripts/setup installs it).
     #[test]
     fn promtool_accepts_the_page() {
+        promtool_accepts(&page());
+        promtool_accepts(&page_with(dae_stats()));
+    }
+
+    fn promtool_accepts(page: &str) {
         let mut child = std::process::Command::new("promtool")
             .args(["check", "metrics"])
             .stdin(std::process::Stdio::piped())
@@ -431,7 +538,7 @@ mod tests {
             .stdin
             .take()
             .unwrap()
-            .write_all(page().as_bytes())
+            .write_all(page.as_bytes())
             .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(

@@ -35,12 +35,14 @@ use crate::sys::signals::{self, Signals};
 
 mod conns;
 mod ctl;
+mod dae;
 
 const LISTENER: Token = Token(0);
 const GRE: Token = Token(1);
 const SIGNALS: Token = Token(2);
 const CONTROL: Token = Token(3);
 const METRICS: Token = Token(4);
+const DAE: Token = Token(5);
 /// Control socket client `i` uses token CONTROL_CLIENTS + i, far above the connections';
 /// metrics scraper `i` METRICS_CLIENTS + i.
 const CONTROL_CLIENTS: usize = 1 << 40;
@@ -156,6 +158,8 @@ pub struct Service {
     listener: Option<TcpListener>,
     control: Option<Control>,
     metrics: Option<Metrics>,
+    /// `dae-server`: the Disconnect-Request listener.
+    dae: Option<dae::Dae>,
     gre: GreSocket,
     rx: RecvBatch,
     rx_counters: RxCounters,
@@ -232,6 +236,15 @@ impl Service {
             ),
             None => None,
         };
+        let dae = match &config.dae {
+            Some(settings) => Some(dae::Dae::open(registry, settings, DAE).map_err(|e| {
+                format!(
+                    "cannot listen for Disconnect-Requests on udp {}: {e} (dae-server)",
+                    settings.listen
+                )
+            })?),
+            None => None,
+        };
         let (pool, warnings) = AddressPool::new(
             &config.local_ips,
             &config.remote_ips,
@@ -253,6 +266,7 @@ impl Service {
             listener: Some(listener),
             control,
             metrics,
+            dae,
             gre,
             rx: gre_rx::new_batch(),
             rx_counters: RxCounters::default(),
@@ -300,6 +314,7 @@ impl Service {
                     LISTENER => self.accept(),
                     CONTROL => self.on_control_listener(),
                     METRICS => self.on_metrics_listener(),
+                    DAE => self.on_dae(),
                     t if t.0 >= METRICS_CLIENTS => self.on_metrics_client(t),
                     t if t.0 >= CONTROL_CLIENTS => self.on_control_client(t),
                     GRE => self.on_gre(&mut touched),
@@ -672,6 +687,14 @@ impl Service {
                     .for_each(|w| warn!("{}", unprefixed(w)));
                 check_open_files_limit(pool.capacity());
                 self.pool.reconfigure(pool);
+                if let Some(dae) = self.dae.as_mut() {
+                    dae.reconfigure(config.dae.as_ref());
+                } else if let Some(settings) = &config.dae {
+                    warn!(
+                        "dae: dae-server {} takes effect at the next start",
+                        settings.listen
+                    );
+                }
                 self.config = config;
                 info!("ctrl: configuration reloaded; live calls keep their settings");
             }
@@ -694,6 +717,9 @@ impl Service {
         }
         if let Some(mut metrics) = self.metrics.take() {
             metrics.deregister(self.poll.registry());
+        }
+        if let Some(mut dae) = self.dae.take() {
+            dae.deregister(self.poll.registry());
         }
         for index in 0..self.conns.len() {
             if let Some(conn) = self.conns[index].as_mut() {

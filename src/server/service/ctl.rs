@@ -133,7 +133,10 @@ impl Service {
         for (kind, n) in &self.rx_counters.icmp {
             record = record.with(&format!("icmp_{kind}"), n);
         }
-        record
+        match &self.dae {
+            Some(dae) => dae.stats(record),
+            None => record,
+        }
     }
 
     /// Ends the calls `selector` names, in order; an error when none matches.
@@ -158,13 +161,12 @@ impl Service {
                         || session.is_some_and(|s| s.remote == Some(*ip))
                 }
             };
-            if matches && conn.pac.terminate(now, BY_ADMIN) {
+            if matches && let Some((call_id, client)) = self.end_call(index, BY_ADMIN, now) {
                 ended.push(
                     Record::new()
-                        .with("call_id", call.call_id)
-                        .with("client", conn.client),
+                        .with("call_id", call_id)
+                        .with("client", client),
                 );
-                self.settle(index);
             }
         }
         if ended.is_empty() {
@@ -178,6 +180,27 @@ impl Service {
         }
         info!("ctrl: terminated calls={} on request", ended.len());
         (ended, Outcome::Ok)
+    }
+
+    /// Ends connection `index`'s call in order, on `by`'s word: Call-Disconnect-Notify to
+    /// the client, then pppd is stopped (it terminates LCP and runs ip-down), and the
+    /// connection closes if the client does not place another call. Every orderly end on
+    /// request (`pptpctl terminate`, a RADIUS Disconnect-Request) comes here. Returns the
+    /// call's Call ID and client, or None when the connection has no call up to end.
+    pub(super) fn end_call(
+        &mut self,
+        index: usize,
+        by: &'static str,
+        now: Instant,
+    ) -> Option<(u16, Ipv4Addr)> {
+        let conn = self.conns.get_mut(index)?.as_mut()?;
+        let call_id = conn.call.as_ref()?.call_id;
+        let client = conn.client;
+        if !conn.pac.terminate(now, by) {
+            return None;
+        }
+        self.settle(index);
+        Some((call_id, client))
     }
 
     /// pppd's ip-up hook: the session of the call whose pppd has `pid` is up; with

@@ -58,6 +58,7 @@ fn every_directive() {
             vrf: Some("blue".into()),
             control_socket: Some(Some("/run/x/ctl".into())),
             metrics: Some("127.0.0.1:9723".parse().unwrap()),
+            dae: FileDae::default(),
         }
     );
 }

@@ -105,11 +105,13 @@ fn defaults() -> ServerConfig {
         ppp: "/usr/sbin/pppd".into(),
         control_socket: Some("/run/pptpd/control".into()),
         metrics: None,
+        dae: None,
         conf_file: CONF.into(),
     }
 }
 
 mod address_lists;
+mod dae_directives;
 mod directives;
 mod loading;
 mod merging;
