@@ -369,3 +369,55 @@ fn radclient_disconnects_a_session() {
     expect_disconnect_notify(&mut live);
     wait_gone(server.dir.pppd_pid(0));
 }
+
+/// SIGHUP takes a new secret and clients at once: a request signed with the old secret is
+/// then dropped, and one with the new secret is answered.
+#[test]
+fn reload_takes_the_new_secret() {
+    let server = start(75, "remoteip 10.75.0.10\n");
+    let (mut live, _) = call_up(&server, 0x7501);
+    session_up(&server, 0, "gina", "ppp0", Ipv4Addr::new(10, 75, 0, 10));
+    let mut aaa = Aaa::new(&server);
+    assert_eq!(
+        aaa.disconnect(&[(attr::USER_NAME, b"nobody")]),
+        (
+            Code::DisconnectNak,
+            Some(ErrorCause::SessionContextNotFound)
+        )
+    );
+    server.rewrite_conf(
+        75,
+        "control-socket {DIR}/control\ndae-server 127.0.0.75:3799 another-secret\n\
+         remoteip 10.75.0.10\n",
+    );
+    server.signal(nix::sys::signal::Signal::SIGHUP);
+    let deadline = std::time::Instant::now() + STEP_WAIT;
+    loop {
+        let old = aaa.build(
+            Code::DisconnectRequest,
+            &[(attr::USER_NAME, b"gina")],
+            SECRET,
+        );
+        aaa.socket.send_to(&old, aaa.to).unwrap();
+        if aaa.recv(QUIET_WAIT).is_none() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old secret still works"
+        );
+    }
+    echo(&mut live, 1);
+    let new = aaa.build(
+        Code::DisconnectRequest,
+        &[(attr::USER_NAME, b"gina")],
+        "another-secret",
+    );
+    aaa.socket.send_to(&new, aaa.to).unwrap();
+    let reply = aaa.recv(STEP_WAIT).expect("no answer with the new secret");
+    let p = Packet::parse(&reply).unwrap();
+    let auth = Packet::parse(&new).unwrap().authenticator();
+    assert_eq!(p.code(), Code::DisconnectAck);
+    assert_eq!(p.verify_response(&auth, b"another-secret"), Ok(()));
+    expect_disconnect_notify(&mut live);
+}
