@@ -392,10 +392,12 @@ fn reload_takes_the_new_secret() {
     );
     server.signal(nix::sys::signal::Signal::SIGHUP);
     let deadline = std::time::Instant::now() + STEP_WAIT;
+    // Probe with a user nobody has: until the reload lands, the old secret is still good
+    // and a probe naming gina would end her call.
     loop {
         let old = aaa.build(
             Code::DisconnectRequest,
-            &[(attr::USER_NAME, b"gina")],
+            &[(attr::USER_NAME, b"nobody")],
             SECRET,
         );
         aaa.socket.send_to(&old, aaa.to).unwrap();
