@@ -15,6 +15,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bcrelay;
 pub mod client;
 pub mod getopt;
 pub mod link;

@@ -37,7 +37,7 @@ const INT_MAX: i64 = i32::MAX as i64;
 /// the config file can fill the setting in; [`Default`] is the empty command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerOptions {
-    /// `-b`/`--bcrelay IF`: relay broadcasts from this interface (not supported yet).
+    /// `-b`/`--bcrelay IF`: relay broadcasts between this interface and the tunnels (bcrelay).
     pub bcrelay: Option<String>,
     /// `-c`/`--conf FILE`: the config file instead of `/etc/pptpd.conf`.
     pub conf: Option<PathBuf>,
@@ -100,7 +100,7 @@ const TABLE: OptionTable = OptionTable {
 
 #[rustfmt::skip]
 const SPECS: &[getopt::Spec] = &[
-    opt('b', "bcrelay", "IF", "Relay broadcasts from IF (not supported yet)"),
+    opt('b', "bcrelay", "IF", "Relay broadcasts between IF and the tunnels (bcrelay)"),
     opt('c', "conf", "FILE", "Config file (default /etc/pptpd.conf)"),
     flag('d', "debug", "Log debugging messages"),
     opt('e', "ppp", "PATH", "pppd binary (default /usr/sbin/pppd)"),

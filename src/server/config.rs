@@ -74,7 +74,7 @@ pub struct ServerConfig {
     pub noipparam: bool,
     /// `logwtmp`/`-w`: record sessions in utmp and wtmp (from pppd's hooks).
     pub logwtmp: bool,
-    /// `bcrelay`/`-b`: parsed, not acted on yet (a warning says so).
+    /// `bcrelay`/`-b`: the LAN interface whose broadcasts bcrelay relays to the tunnels.
     pub bcrelay: Option<String>,
     /// `vrf`/`--vrf`: the VRF the listener and the GRE socket are bound to.
     pub vrf: Option<String>,
@@ -619,13 +619,6 @@ fn merge(
             .unwrap_or_else(|| Some(PathBuf::from(DEFAULT_CONTROL_SOCKET))),
         conf_file,
     };
-    if config.bcrelay.is_some() {
-        warnings.push(
-            "pptpd: bcrelay is not supported yet by pptp-rs pptpd; broadcasts will not be \
-             relayed"
-                .to_owned(),
-        );
-    }
     Ok(config)
 }
 

@@ -47,6 +47,18 @@ pub fn main() -> i32 {
         tell(w);
     }
     let pidfile_path = config.pidfile.clone();
+    // Found now, so that a missing bcrelay is an exit status to whoever started us.
+    let bcrelay = match &config.bcrelay {
+        Some(interface) => match super::bcrelay::locate() {
+            Ok(program) => Some((program, interface.clone(), config.debug)),
+            Err(e) => {
+                error!("ctrl: {e}");
+                tell(&e);
+                return 1;
+            }
+        },
+        None => None,
+    };
     let loader_opts = opts.clone();
     let loader = Box::new(move || config::load(&loader_opts).map_err(|e| e.to_string()));
     // Bound before going into the background, so that a port in use or a missing
@@ -79,7 +91,19 @@ pub fn main() -> i32 {
         "ctrl: pptpd v{} (pptp-rs) started",
         env!("CARGO_PKG_VERSION")
     );
-    match service.run() {
+    // Started after going into the background, so that it is the daemon's child.
+    if let Some((program, interface, debug)) = bcrelay {
+        match super::bcrelay::start(&program, &interface, debug) {
+            Ok(child) => service.adopt_bcrelay(child),
+            Err(e) => {
+                error!("ctrl: {e}");
+                return 1;
+            }
+        }
+    }
+    let result = service.run();
+    service.stop_bcrelay();
+    match result {
         Ok(()) => 0,
         Err(e) => {
             error!("ctrl: {e}");

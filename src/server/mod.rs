@@ -11,6 +11,7 @@
 //! - [`daemon`]: start, background, pid file, and the end.
 
 pub mod addrs;
+pub mod bcrelay;
 pub mod call;
 pub mod cli;
 pub mod config;

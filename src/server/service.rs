@@ -190,6 +190,8 @@ pub struct Service {
     accept_retry: Option<Instant>,
     /// Where a client came from before this host's NAT.
     conntrack: crate::sys::conntrack::Conntrack,
+    /// `bcrelay IF`: the broadcast relay pptpd started.
+    bcrelay: Option<crate::sys::process::ChildProcess>,
 }
 
 impl Service {
@@ -285,7 +287,23 @@ impl Service {
             fd_exhaustion_logged: false,
             accept_retry: None,
             conntrack: Default::default(),
+            bcrelay: None,
         })
+    }
+
+    /// Takes charge of the broadcast relay started for `bcrelay IF`: it is reaped with
+    /// the calls' pppds, and stopped when the service ends.
+    pub fn adopt_bcrelay(&mut self, child: crate::sys::process::ChildProcess) {
+        info!("ctrl: bcrelay started pid={}", child.pid());
+        self.bcrelay = Some(child);
+    }
+
+    /// Stops the broadcast relay, if it still runs, and waits for it.
+    pub fn stop_bcrelay(&mut self) {
+        if let Some(mut child) = self.bcrelay.take() {
+            child.terminate();
+            let _ = child.wait();
+        }
     }
 
     /// Runs until SIGTERM/SIGINT and a finished shutdown.

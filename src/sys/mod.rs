@@ -6,6 +6,8 @@ pub mod conntrack;
 pub mod daemon;
 pub mod fd;
 pub mod gre_socket;
+pub mod interfaces;
+pub mod packet_socket;
 pub mod pppd;
 pub mod process;
 pub mod random;

@@ -114,6 +114,16 @@ impl Drop for ChildProcess {
     }
 }
 
+/// Starts `program` with `args` (stdin from /dev/null, stdout and stderr shared), for a
+/// helper such as bcrelay.
+pub fn spawn(program: &std::path::Path, args: &[&str]) -> io::Result<ChildProcess> {
+    let child = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .spawn()?;
+    Ok(ChildProcess::adopt(child))
+}
+
 /// Reaps one exited child of this process, whichever it is: Some((pid, status)), or None
 /// when no child has exited (or there are none).
 pub fn reap_any() -> Option<(u32, ExitStatus)> {

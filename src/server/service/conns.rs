@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use log::{debug, info, warn};
+use log::{debug, error, info, warn};
 
 use super::{Call, Owner, Service, pty_token};
 use crate::proto::gre::GreConfig;
@@ -204,6 +204,16 @@ impl Service {
                         call.reaped(status);
                         self.release(&call);
                     }
+                }
+                None if self.bcrelay.as_ref().is_some_and(|b| b.pid() == pid) => {
+                    if let Some(b) = self.bcrelay.as_mut() {
+                        b.reaped_with(status);
+                    }
+                    error!(
+                        "ctrl: bcrelay exited pid={pid} ({}): broadcasts are no longer \
+                         relayed; see bcrelay's messages in syslog, then restart pptpd",
+                        crate::sys::pppd::exit_meaning(status)
+                    );
                 }
                 None => debug!("pppd: reaped pid={pid} {status}, not a call's"),
             }
