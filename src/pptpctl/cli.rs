@@ -141,7 +141,7 @@ pub fn usage() -> String {
          pptpctl [options] terminate call ID | user NAME | ip ADDR | all\n  \
          pptpctl [options] reload\n  \
          pptpctl hook ip-up|ip-down   (run by pppd's ip-up.d and ip-down.d scripts)\n\n\
-         Exit status: 0 done, 1 refused by pptpd, 2 usage error, 3 pptpd unreachable.\n\n",
+         Exit status: 0 done, 1 refused by pptpd or a usage error, 3 pptpd unreachable.\n\n",
         env!("CARGO_PKG_VERSION")
     );
     text.push_str(&TABLE.usage_lines());

@@ -9,9 +9,10 @@
 //! - `pptpctl hook ip-up|ip-down [pppd's arguments]`: run by pppd's ip-up.d and ip-down.d
 //!   scripts; reads pppd's environment (PPPD_PID, IFNAME, PEERNAME, IPLOCAL, IPREMOTE).
 //!
-//! Exit status: 0 done, 1 pptpd said no (nothing matched, a bad request), 2 usage error,
-//! 3 pptpd cannot be reached (not running, or not root). `hook` always exits 0: a hook
-//! that fails must not disturb pppd, and most pppds on a machine are not pptpd's.
+//! Exit status: 0 done, 1 pptpd said no (nothing matched, a bad request) or a usage error
+//! (getopt's [`EXIT_USAGE`](crate::getopt::EXIT_USAGE)), 3 pptpd cannot be reached (not
+//! running, or not root). `hook` always exits 0: a hook that fails must not disturb pppd,
+//! and most pppds on a machine are not pptpd's.
 
 pub mod cli;
 pub mod table;
