@@ -48,7 +48,7 @@ pub fn main() -> i32 {
     let mut relay = match Relay::new(&opts) {
         Ok(r) => r,
         Err(e) => {
-            error!("bcrelay: {e}");
+            error!("relay: {e}");
             if !to_stderr {
                 eprintln!("bcrelay: {e}");
             }
@@ -64,7 +64,7 @@ pub fn main() -> i32 {
     match relay.run() {
         Ok(()) => 0,
         Err(e) => {
-            error!("bcrelay: {e}");
+            error!("relay: {e}");
             1
         }
     }
@@ -147,7 +147,7 @@ impl Relay {
         self.next_rescan = Instant::now() + RESCAN;
         match interfaces::scan() {
             Ok(found) => self.apply(&found),
-            Err(e) => warn!("bcrelay: cannot list interfaces: {e} (trying again)"),
+            Err(e) => warn!("relay: cannot list interfaces: {e} (trying again)"),
         }
     }
 
@@ -187,14 +187,14 @@ impl Relay {
                     self.ports.insert(index, (port, socket));
                 }
                 Err(e) => warn!(
-                    "bcrelay: cannot listen on {}: {e} (bcrelay needs root or CAP_NET_RAW)",
+                    "relay: cannot listen on {}: {e} (bcrelay needs root or CAP_NET_RAW)",
                     port.name
                 ),
             }
         }
         if before != self.ports.keys().copied().collect::<Vec<_>>() {
             let names: Vec<&str> = self.ports.values().map(|(p, _)| p.name.as_str()).collect();
-            info!("bcrelay: relaying between {}", names.join(" "));
+            info!("relay: between {}", names.join(" "));
         }
     }
 
@@ -216,7 +216,7 @@ impl Relay {
                             signals::HANGUP => self.rescan(),
                             signals::CHILD | signals::USER1 => {}
                             _ => {
-                                info!("bcrelay: stopped");
+                                info!("relay: stopped");
                                 return Ok(());
                             }
                         }
@@ -240,7 +240,7 @@ impl Relay {
                 Ok(r) => r,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    debug!("bcrelay: receive on ifindex={index}: {e}");
+                    debug!("relay: receive on ifindex={index}: {e}");
                     self.next_rescan = Instant::now();
                     return;
                 }
@@ -251,7 +251,7 @@ impl Relay {
             }
             match relay::relayable(&self.buf[..received.len]) {
                 Ok(len) => self.relay(index, len),
-                Err(why) => debug!("bcrelay: not relayed ({why:?})"),
+                Err(why) => debug!("relay: not relayed ({why:?})"),
             }
         }
     }
@@ -279,20 +279,20 @@ impl Relay {
                         Some(libc::ENETDOWN | libc::ENXIO | libc::ENODEV)
                     ) =>
                 {
-                    debug!("bcrelay: {} went away: {e}", to.name);
+                    debug!("relay: {} went away: {e}", to.name);
                     self.next_rescan = Instant::now();
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                    debug!("bcrelay: no buffer to send on {}: {e}", to.name);
+                    debug!("relay: no buffer to send on {}: {e}", to.name);
                 }
-                Err(e) => warn!("bcrelay: cannot send on {}: {e}", to.name),
+                Err(e) => warn!("relay: cannot send on {}: {e}", to.name),
             }
         }
         if !self.nolog && !sent_to.is_empty() {
             let header = usize::from(self.buf[0] & 0x0f) * 4;
             let port = |at: usize| u16::from_be_bytes([self.buf[at], self.buf[at + 1]]);
             info!(
-                "bcrelay: relayed udp from={} src_port={} dst_port={} to={}",
+                "relay: udp from={} src_port={} dst_port={} to={}",
                 from.name,
                 port(header),
                 port(header + 2),

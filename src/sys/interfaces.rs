@@ -36,12 +36,22 @@ pub fn scan() -> io::Result<Vec<Interface>> {
         let flags = entry.flags;
         let point_to_point = flags.contains(InterfaceFlags::IFF_POINTOPOINT);
         let address = v4(entry.address);
+        let netmask = v4(entry.netmask);
         // getifaddrs has one union for both: the broadcast address, or the peer's.
         let other = v4(if point_to_point {
             entry.destination
         } else {
             entry.broadcast
-        });
+        })
+        .filter(|a| !a.is_unspecified() && (point_to_point || Some(*a) != address));
+        // `ip addr add 192.0.2.1/24` without `brd +` leaves the broadcast address unset
+        // (glibc then reports the address itself); the subnet still has one.
+        let other = match (point_to_point, other, address, netmask) {
+            (false, None, Some(a), Some(m)) if m != Ipv4Addr::BROADCAST => {
+                Some(Ipv4Addr::from(u32::from(a) | !u32::from(m)))
+            }
+            _ => other,
+        };
         let name = entry.interface_name;
         let iface = match by_name.get_mut(&name) {
             Some(i) => i,
