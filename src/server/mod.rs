@@ -1,5 +1,6 @@
 //! The `pptpd` program: a drop-in for poptop's PPTP server (reference-behaviour.md §2).
 //!
+//! - [`access`]: who may connect: hosts.allow and hosts.deny, and the per-source rate;
 //! - [`cli`]: the command line, poptop's options with GNU `getopt_long` rules;
 //! - [`config`]: `/etc/pptpd.conf`, merged with the command line into one `ServerConfig`,
 //!   and [`addrs`], the address syntax both read;
@@ -10,6 +11,7 @@
 //! - [`metrics`]: the Prometheus endpoint (`metrics ADDRESS:PORT`);
 //! - [`daemon`]: start, background, pid file, and the end.
 
+pub mod access;
 pub mod addrs;
 pub mod bcrelay;
 pub mod call;
