@@ -32,7 +32,11 @@ use nix::unistd::{AccessFlags, access};
 use super::cli::ServerOptions;
 use crate::getopt::int_in;
 
+pub use super::access::rate::Rate;
 use super::addrs::check_host;
+pub use limits::SingleSession;
+
+mod limits;
 pub use super::addrs::{IpItem, MAX_RANGE_LEN, parse_ip_list};
 use super::addrs::{expand, resolve_ipv4};
 
@@ -103,6 +107,16 @@ pub struct ServerConfig {
     /// `dae-server ADDRESS:PORT SECRET` and the other `dae-*` directives: the RFC 5176
     /// Disconnect-Request listener; off by default.
     pub dae: Option<DaeSettings>,
+    /// `hosts-allow PATH`: the hosts_access(5) allow table; None (`none`) reads none.
+    pub hosts_allow: Option<PathBuf>,
+    /// `hosts-deny PATH`: the deny table; None (`none`) reads none.
+    pub hosts_deny: Option<PathBuf>,
+    /// `connections-per-source N`: the most open connections from one address.
+    pub connections_per_source: Option<usize>,
+    /// `connect-rate N/SECONDS`: the most new connections from one address in a while.
+    pub connect_rate: Option<Rate>,
+    /// `single-session deny|replace`: a user's second session is ended, or the first.
+    pub single_session: Option<SingleSession>,
     /// The config file that was read (or that was missing, for the default one).
     pub conf_file: PathBuf,
 }
@@ -155,6 +169,16 @@ pub struct FileSettings {
     pub metrics: Option<std::net::SocketAddr>,
     /// The `dae-*` directives.
     pub dae: FileDae,
+    /// `hosts-allow PATH` (`none`: Some(None)).
+    pub hosts_allow: Option<Option<PathBuf>>,
+    /// `hosts-deny PATH` (`none`: Some(None)).
+    pub hosts_deny: Option<Option<PathBuf>>,
+    /// `connections-per-source N`.
+    pub connections_per_source: Option<usize>,
+    /// `connect-rate N/SECONDS`.
+    pub connect_rate: Option<Rate>,
+    /// `single-session deny|replace`.
+    pub single_session: Option<SingleSession>,
 }
 
 /// Why the configuration was refused: where (file and line, when the problem is in a file)
@@ -231,6 +255,9 @@ const KEYWORDS: &[(&str, Kind)] = &[
     (dae::KEYWORDS[0], Kind::Value), (dae::KEYWORDS[1], Kind::Value),
     (dae::KEYWORDS[2], Kind::Value), (dae::KEYWORDS[3], Kind::Value),
     (dae::KEYWORDS[4], Kind::Value),
+    ("hosts-allow", Kind::Value), ("hosts-deny", Kind::Value),
+    ("connections-per-source", Kind::Value), ("connect-rate", Kind::Value),
+    ("single-session", Kind::Value),
 ];
 
 /// Parses the text of a config file; `file` only names it in messages. Returns the
@@ -394,6 +421,15 @@ impl Parser<'_> {
                         "bad metrics '{value}': ADDRESS:PORT, e.g. 127.0.0.1:9723"
                     ))
                 })?)
+            }
+            "hosts-allow" => s.hosts_allow = Some(limits::path_or_none(name, value).map_err(bad)?),
+            "hosts-deny" => s.hosts_deny = Some(limits::path_or_none(name, value).map_err(bad)?),
+            "connections-per-source" => {
+                s.connections_per_source = Some(positive("connections-per-source")? as usize)
+            }
+            "connect-rate" => s.connect_rate = Some(limits::rate(value).map_err(bad)?),
+            "single-session" => {
+                s.single_session = Some(limits::single_session(value).map_err(bad)?)
             }
             _ => {
                 if !value.starts_with('/') && value != "none" {
@@ -617,6 +653,15 @@ fn merge(
         control_socket: file
             .control_socket
             .unwrap_or_else(|| Some(PathBuf::from(DEFAULT_CONTROL_SOCKET))),
+        hosts_allow: file
+            .hosts_allow
+            .unwrap_or_else(|| Some(PathBuf::from(crate::server::access::files::DEFAULT_ALLOW))),
+        hosts_deny: file
+            .hosts_deny
+            .unwrap_or_else(|| Some(PathBuf::from(crate::server::access::files::DEFAULT_DENY))),
+        connections_per_source: file.connections_per_source,
+        connect_rate: file.connect_rate,
+        single_session: file.single_session,
         conf_file,
     };
     Ok(config)

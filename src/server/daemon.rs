@@ -64,7 +64,13 @@ pub fn main() -> i32 {
     // Bound before going into the background, so that a port in use or a missing
     // privilege is an exit status of 1 to whoever started us (poptop forked first).
     let mut service = match Service::new(config, loader) {
-        Ok(s) => s,
+        Ok((s, warnings)) => {
+            for w in &warnings {
+                warn!("{w}");
+                tell(w);
+            }
+            s
+        }
         Err(e) => {
             error!("ctrl: {e}");
             tell(&e);

@@ -179,6 +179,37 @@ const COUNTERS: &[(&str, &str, &str)] = &[
         "pptpd_refusals_total",
         "reason=\"stimeout\"",
     ),
+    (
+        "refused_hosts_access",
+        "pptpd_refusals_total",
+        "reason=\"hosts_access\"",
+    ),
+    (
+        "refused_connect_rate",
+        "pptpd_refusals_total",
+        "reason=\"connect_rate\"",
+    ),
+    (
+        "refused_per_source",
+        "pptpd_refusals_total",
+        "reason=\"connections_per_source\"",
+    ),
+    (
+        "refused_single_session",
+        "pptpd_refusals_total",
+        "reason=\"single_session\"",
+    ),
+    (
+        "refused_port_limit",
+        "pptpd_refusals_total",
+        "reason=\"port_limit\"",
+    ),
+    (
+        "replaced_single_session",
+        "pptpd_sessions_replaced_total",
+        "",
+    ),
+    ("rate_evicted", "pptpd_rate_table_evictions_total", ""),
     ("shed", "pptpd_shed_total", ""),
     ("accept_no_fd", "pptpd_accept_no_fd_total", ""),
     (
@@ -297,6 +328,12 @@ pub fn render(stats: &Record, sessions: &[Record], start_time: f64) -> String {
                 "pptpd_calls_total" => "Calls that came up.",
                 "pptpd_refusals_total" => "Connections and calls refused, by reason.",
                 "pptpd_shed_total" => "Call-less connections closed to make room at the limit.",
+                "pptpd_sessions_replaced_total" => {
+                    "Sessions ended by single-session replace for the user's new one."
+                }
+                "pptpd_rate_table_evictions_total" => {
+                    "Sources dropped from the full connect-rate table while still limited."
+                }
                 "pptpd_accept_no_fd_total" => {
                     "Connections turned away for want of a file descriptor."
                 }

@@ -33,6 +33,7 @@ use crate::proto::pac::{PacConfig, PacConnection};
 use crate::sys::gre_socket::{GreSocket, RecvBatch};
 use crate::sys::signals::{self, Signals};
 
+mod admit;
 mod conns;
 mod ctl;
 mod dae;
@@ -120,6 +121,16 @@ struct ServerStats {
     shed: u64,
     /// Connections accepted and closed at once because no file descriptor was left.
     accept_no_fd: u64,
+    /// Connections closed at accept: denied by hosts.allow/hosts.deny, over
+    /// `connect-rate`, over `connections-per-source`.
+    refused_hosts_access: u64,
+    refused_connect_rate: u64,
+    refused_per_source: u64,
+    /// Sessions ended by `single-session deny` (the new one) and `replace` (the old one),
+    /// and by a RADIUS Port-Limit.
+    refused_single_session: u64,
+    replaced_single_session: u64,
+    refused_port_limit: u64,
     /// Control connections ended, by kind ([`PacClosed::kind`]).
     closed: ctl::ClosedCounters,
     /// The data path counters of calls that have ended.
@@ -134,6 +145,12 @@ impl Default for ServerStats {
             refused_pool_empty: 0,
             shed: 0,
             accept_no_fd: 0,
+            refused_hosts_access: 0,
+            refused_connect_rate: 0,
+            refused_per_source: 0,
+            refused_single_session: 0,
+            replaced_single_session: 0,
+            refused_port_limit: 0,
             closed: Default::default(),
             gone: Default::default(),
         }
@@ -192,11 +209,17 @@ pub struct Service {
     conntrack: crate::sys::conntrack::Conntrack,
     /// `bcrelay IF`: the broadcast relay pptpd started.
     bcrelay: Option<crate::sys::process::ChildProcess>,
+    /// hosts_access tables and the per-source rate.
+    admission: admit::Admission,
+    /// Open connections by client address (`connections-per-source`); bounded by the
+    /// connection limit, as only accepted connections are in it.
+    per_source: HashMap<Ipv4Addr, usize>,
 }
 
 impl Service {
-    /// Binds the listener and the GRE socket.
-    pub fn new(config: ServerConfig, loader: Loader) -> Result<Service, String> {
+    /// Binds the listener and the GRE socket, and reads hosts.allow and hosts.deny; the
+    /// warnings (one line each) are the caller's to show at start-up.
+    pub fn new(config: ServerConfig, loader: Loader) -> Result<(Service, Vec<String>), String> {
         let addr = SocketAddrV4::new(config.listen.unwrap_or(Ipv4Addr::UNSPECIFIED), 1723);
         // `vrf NAME`: the listener and GRE live in the VRF, pppd's interfaces stay in the
         // default one (poptop's VRF builds do the same).
@@ -260,7 +283,9 @@ impl Service {
             pool.capacity(),
             config.delegate
         );
-        Ok(Service {
+        let (admission, access_warnings) = admit::Admission::new(&config);
+        info!("ctrl: hosts_access: {}", admission.hosts.summary());
+        let service = Service {
             config,
             loader,
             poll,
@@ -288,7 +313,10 @@ impl Service {
             accept_retry: None,
             conntrack: Default::default(),
             bcrelay: None,
-        })
+            admission,
+            per_source: HashMap::new(),
+        };
+        Ok((service, access_warnings))
     }
 
     /// Takes charge of the broadcast relay started for `bcrelay IF`: it is reaped with
@@ -437,11 +465,17 @@ impl Service {
                 self.fd_exhaustion_logged = false;
             }
             let SocketAddr::V4(addr) = addr else { continue };
-            let _ = stream.set_nodelay(true);
-            let before_nat = match stream.local_addr() {
-                Ok(SocketAddr::V4(local)) => self.conntrack.original_source(local, addr),
+            let local = match stream.local_addr() {
+                Ok(SocketAddr::V4(local)) => Some(local),
                 _ => None,
             };
+            if !self.admit(*addr.ip(), local.map(|l| *l.ip())) {
+                // Closed here, before a byte is read: no reply, as libwrap's refusals.
+                drop(stream);
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let before_nat = local.and_then(|local| self.conntrack.original_source(local, addr));
             self.add_conn(stream, *addr.ip(), before_nat.map(|a| *a.ip()));
         }
     }
@@ -504,6 +538,7 @@ impl Service {
             None => info!("ctrl: connection from {client}"),
         }
         let now = Instant::now();
+        self.source_opened(client);
         self.conns[index] = Some(Conn {
             local: ctrl.local_ip(),
             ctrl,
@@ -714,6 +749,7 @@ impl Service {
                     );
                 }
                 self.config = config;
+                self.reload_admission();
                 info!("ctrl: configuration reloaded; live calls keep their settings");
             }
             Err(e) => error!("ctrl: reload failed, keeping the running configuration: {e}"),

@@ -100,13 +100,19 @@ impl Drop for Dir {
 ///
 /// Servers run side by side, so none has the default control socket: a test that wants
 /// one names it (`control-socket {DIR}/control`, see [`Dir::control`]); `{DIR}` in
-/// `extra` stands for the test's directory.
+/// `extra` stands for the test's directory. Nor do they read the machine's
+/// /etc/hosts.allow and /etc/hosts.deny, unless a test names tables of its own.
 pub fn conf_text(dir: &Dir, n: u8, extra: &str) -> String {
-    let control = if extra.contains("control-socket") {
+    let mut control = if extra.contains("control-socket") {
         String::new()
     } else {
         "control-socket none\n".to_owned()
     };
+    for keyword in ["hosts-allow", "hosts-deny"] {
+        if !extra.contains(keyword) {
+            control.push_str(&format!("{keyword} none\n"));
+        }
+    }
     format!(
         "listen 127.0.0.{n}\nppp {ppp}\noption {opt}\npidfile {pid}\nlocalip 10.{n}.0.1\n{control}{extra}",
         ppp = dir.path("fake-pppd").display(),
@@ -169,7 +175,16 @@ impl Pptpd {
 
     /// As [`start`](Self::start), under `wrapper` (see [`spawn_under`](Self::spawn_under)).
     pub fn start_under(wrapper: &[&str], n: u8, extra: &str) -> Pptpd {
-        let dir = Dir::new(n);
+        Pptpd::start_with(wrapper, Dir::new(n), n, extra)
+    }
+
+    /// As [`start`](Self::start), in `dir` (made with [`Dir::new`]`(n)`), which the test
+    /// may have filled with files the configuration names.
+    pub fn start_in(dir: Dir, n: u8, extra: &str) -> Pptpd {
+        Pptpd::start_with(&[], dir, n, extra)
+    }
+
+    fn start_with(wrapper: &[&str], dir: Dir, n: u8, extra: &str) -> Pptpd {
         let conf = dir.path("pptpd.conf");
         fs::write(&conf, conf_text(&dir, n, extra)).unwrap();
         let conf = conf.display().to_string();
@@ -319,6 +334,12 @@ pub fn wait_gone(pid: Pid) {
 
 /// A TCP connection from 127.0.0.1 to `server`:1723.
 pub fn connect_from_localhost(server: Ipv4Addr) -> Ctrl {
+    connect_from(server, LOCALHOST)
+}
+
+/// A TCP connection from `source` (any 127.x.y.z: loopback takes them all) to
+/// `server`:1723, for tests that need clients at distinct addresses.
+pub fn connect_from(server: Ipv4Addr, source: Ipv4Addr) -> Ctrl {
     let fd = socket(
         AddressFamily::Inet,
         SockType::Stream,
@@ -328,9 +349,9 @@ pub fn connect_from_localhost(server: Ipv4Addr) -> Ctrl {
     .expect("socket");
     bind(
         fd.as_raw_fd(),
-        &SockaddrIn::from(SocketAddrV4::new(LOCALHOST, 0)),
+        &SockaddrIn::from(SocketAddrV4::new(source, 0)),
     )
-    .expect("bind the client to 127.0.0.1");
+    .unwrap_or_else(|e| panic!("bind the client to {source}: {e}"));
     connect(
         fd.as_raw_fd(),
         &SockaddrIn::from(SocketAddrV4::new(server, 1723)),

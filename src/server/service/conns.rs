@@ -169,6 +169,7 @@ impl Service {
             return;
         };
         conn.ctrl.deregister(self.poll.registry());
+        self.source_closed(conn.client);
         self.free.push(index);
     }
 

@@ -113,6 +113,20 @@ impl Service {
             .with("refused_pool_empty", s.refused_pool_empty)
             .with("shed", s.shed)
             .with("accept_no_fd", s.accept_no_fd)
+            .with("refused_hosts_access", s.refused_hosts_access)
+            .with("refused_connect_rate", s.refused_connect_rate)
+            .with("refused_per_source", s.refused_per_source)
+            .with("refused_single_session", s.refused_single_session)
+            .with("replaced_single_session", s.replaced_single_session)
+            .with("refused_port_limit", s.refused_port_limit)
+            .with(
+                "rate_sources",
+                self.admission.rate.as_ref().map_or(0, |r| r.len()),
+            )
+            .with(
+                "rate_evicted",
+                self.admission.rate.as_ref().map_or(0, |r| r.evicted),
+            )
             .with("gre_rx_invalid", self.rx_counters.invalid)
             .with("gre_rx_unknown_call", self.rx_counters.unknown_call)
             .with("gre_rx_errors", self.rx_counters.errors);

@@ -20,7 +20,12 @@ fn every_directive() {
                 ppp /opt/pppd\n\
                 vrf blue\n\
                 control-socket /run/x/ctl\n\
-                metrics 127.0.0.1:9723\n";
+                metrics 127.0.0.1:9723\n\
+                hosts-allow none\n\
+                hosts-deny /etc/pptpd.deny\n\
+                connections-per-source 4\n\
+                connect-rate 5/60\n\
+                single-session replace\n";
     let (file, warnings) = parse(text);
     assert_eq!(warnings, Vec::<String>::new());
     assert_eq!(
@@ -59,7 +64,54 @@ fn every_directive() {
             control_socket: Some(Some("/run/x/ctl".into())),
             metrics: Some("127.0.0.1:9723".parse().unwrap()),
             dae: FileDae::default(),
+            hosts_allow: Some(None),
+            hosts_deny: Some(Some("/etc/pptpd.deny".into())),
+            connections_per_source: Some(4),
+            connect_rate: Some(Rate {
+                count: 5,
+                per: Duration::from_secs(60)
+            }),
+            single_session: Some(SingleSession::Replace),
         }
+    );
+}
+
+#[test]
+fn access_and_limit_values_are_checked_with_their_line() {
+    for (text, why) in [
+        (
+            "hosts-allow etc/hosts.allow",
+            "2: bad hosts-allow 'etc/hosts.allow': an absolute path",
+        ),
+        ("hosts-deny -", "2: bad hosts-deny '-'"),
+        (
+            "connect-rate 5",
+            "2: bad connect-rate '5': no '/'; write N/SECONDS, e.g. 5/60",
+        ),
+        ("connect-rate 0/60", "2: bad connect-rate '0/60': N "),
+        ("connect-rate 5/0", "2: bad connect-rate '5/0': SECONDS "),
+        ("connect-rate 5/86401", "SECONDS "),
+        ("connect-rate x/y", "is not an integer"),
+        ("connections-per-source 0", "2: bad connections-per-source"),
+        (
+            "single-session yes",
+            "2: bad single-session 'yes': deny or replace",
+        ),
+    ] {
+        let e = parse_err(&format!("# limits\n{text}\n"));
+        assert!(e.contains(why), "{text}: {e}");
+        assert!(e.starts_with("pptpd: /etc/pptpd.conf:2: "), "{text}: {e}");
+    }
+    assert_eq!(
+        parse("single-session deny").0.single_session,
+        Some(SingleSession::Deny)
+    );
+    assert_eq!(
+        parse("connect-rate 10 / 1").0.connect_rate,
+        Some(Rate {
+            count: 10,
+            per: Duration::from_secs(1)
+        })
     );
 }
 

@@ -106,6 +106,11 @@ fn defaults() -> ServerConfig {
         control_socket: Some("/run/pptpd/control".into()),
         metrics: None,
         dae: None,
+        hosts_allow: Some("/etc/hosts.allow".into()),
+        hosts_deny: Some("/etc/hosts.deny".into()),
+        connections_per_source: None,
+        connect_rate: None,
+        single_session: None,
         conf_file: CONF.into(),
     }
 }
