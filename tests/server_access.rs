@@ -217,3 +217,130 @@ fn connections_per_source_caps_one_address() {
         other => panic!("the other connection was disturbed: {other:?}"),
     }
 }
+
+/// A call up and its fake pppd's pid, the `n`th started: taken before the next call, since
+/// the fake pppds write their pids in whatever order they get to run.
+fn call_with_pid(server: &Pptpd, call_id: u16, n: usize) -> (Ctrl, i32) {
+    let (ctrl, _) = call_up(server, call_id);
+    (ctrl, server.dir.pppd_pid(n).as_raw())
+}
+
+/// pppd's ip-up hook for the call whose pppd is `pid`, through `pptpctl hook`.
+fn hook_up(server: &Pptpd, pid: i32, user: &str, ifname: &str) {
+    let o = Command::new(env!("CARGO_BIN_EXE_pptpctl"))
+        .arg("--socket")
+        .arg(server.dir.control())
+        .args(["hook", "ip-up", ifname])
+        .env("PPPD_PID", pid.to_string())
+        .env("IFNAME", ifname)
+        .env("PEERNAME", user)
+        .env("IPLOCAL", "10.0.0.1")
+        .env("IPREMOTE", "10.0.0.2")
+        .output()
+        .expect("run pptpctl");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// One request on the control socket, by hand; the whole answer.
+fn ask(server: &Pptpd, request: &str) -> String {
+    let mut s = std::os::unix::net::UnixStream::connect(server.dir.control()).unwrap();
+    s.set_read_timeout(Some(STEP_WAIT)).unwrap();
+    writeln!(s, "{request}").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// Asserts that the server ends the call on `ctrl` in order (Call-Disconnect-Notify, as
+/// `pptpctl terminate` does).
+fn expect_call_ended(ctrl: &mut Ctrl) {
+    match ctrl.recv() {
+        pptp_rs::wire::ctrl::ControlMessage::CallDisconnectNotify(n) => {
+            assert_eq!(n.result_code, 3, "{n:?}")
+        }
+        other => panic!("expected call-disconnect-notify, got {other:?}"),
+    }
+}
+
+fn expect_quiet(ctrl: &mut Ctrl) {
+    match ctrl.next(Duration::from_millis(300)) {
+        Next::Silent => {}
+        other => panic!("the call should have been left alone, got {other:?}"),
+    }
+}
+
+/// `single-session deny`: a second login of the same user is ended as soon as pppd says
+/// who it is, and the first keeps working; another user is not concerned.
+#[test]
+fn single_session_deny_ends_the_second_login() {
+    let server = start(86, "", "", "single-session deny\nremoteip 10.86.0.10-13\n");
+    let (mut first, p0) = call_with_pid(&server, 0x8601, 0);
+    let (mut second, p1) = call_with_pid(&server, 0x8602, 1);
+    let (mut other, p2) = call_with_pid(&server, 0x8603, 2);
+    hook_up(&server, p0, "user1", "ppp0");
+    hook_up(&server, p2, "user2", "ppp2");
+    hook_up(&server, p1, "user1", "ppp1");
+    expect_call_ended(&mut second);
+    wait_gone(nix::unistd::Pid::from_raw(p1));
+    expect_quiet(&mut first);
+    echo(&mut first, 1);
+    echo(&mut other, 2);
+    assert_eq!(stat(&server, "refused_single_session"), 1);
+    assert_eq!(stat(&server, "sessions_active"), 2);
+}
+
+/// `single-session replace`: the user's first session is ended and the new one kept.
+#[test]
+fn single_session_replace_ends_the_first_login() {
+    let server = start(
+        87,
+        "",
+        "",
+        "single-session replace\nremoteip 10.87.0.10-12\n",
+    );
+    let (mut first, p0) = call_with_pid(&server, 0x8701, 0);
+    let (mut second, p1) = call_with_pid(&server, 0x8702, 1);
+    hook_up(&server, p0, "user1", "ppp0");
+    hook_up(&server, p1, "user1", "ppp1");
+    expect_call_ended(&mut first);
+    wait_gone(nix::unistd::Pid::from_raw(p0));
+    expect_quiet(&mut second);
+    echo(&mut second, 1);
+    assert_eq!(stat(&server, "replaced_single_session"), 1);
+}
+
+/// A RADIUS Port-Limit the hook passes on (`port_limit`): a session over it is ended, one
+/// within it is not; without single-session, two sessions of a user are fine.
+#[test]
+fn port_limit_ends_a_session_over_it() {
+    let server = start(88, "", "", "remoteip 10.88.0.10-13\n");
+    let (_a, p0) = call_with_pid(&server, 0x8801, 0);
+    let (mut b, p1) = call_with_pid(&server, 0x8802, 1);
+    let (mut c, p2) = call_with_pid(&server, 0x8803, 2);
+    let pid = |i: usize| [p0, p1, p2][i];
+    assert!(
+        ask(
+            &server,
+            &format!("session up pid={} user=carol port_limit=2", pid(0))
+        )
+        .ends_with("ok\n")
+    );
+    assert!(
+        ask(
+            &server,
+            &format!("session up pid={} user=carol port_limit=2", pid(1))
+        )
+        .ends_with("ok\n")
+    );
+    let answer = ask(
+        &server,
+        &format!("session up pid={} user=carol port_limit=2", pid(2)),
+    );
+    assert!(
+        answer.contains("sessions=3 over the user's RADIUS Port-Limit=2"),
+        "{answer}"
+    );
+    expect_call_ended(&mut c);
+    expect_quiet(&mut b);
+    assert_eq!(stat(&server, "refused_port_limit"), 1);
+}

@@ -107,7 +107,31 @@ pub fn ask(
     Err("pptpd closed the connection without an answer".into())
 }
 
+/// Where radattr.so writes the RADIUS attributes of the link on `IFNAME`
+/// (`/var/run/radattr.IFNAME`, fixed in the plugin), removed at ip-down.
+const RADATTR_PREFIX: &str = "/var/run/radattr.";
+
+/// The Port-Limit RADIUS gave the user of the link on `ifname`, if radattr.so wrote one.
+fn radattr_port_limit(ifname: &str) -> Option<u32> {
+    // pppd's own interface names; nothing that could leave the directory.
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if ifname.is_empty() || !ifname.bytes().all(plain) {
+        return None;
+    }
+    let text = std::fs::read_to_string(format!("{RADATTR_PREFIX}{ifname}")).ok()?;
+    port_limit(&text)
+}
+
+/// `Port-Limit N` in radattr.so's file: one `Name value` line per attribute.
+pub fn port_limit(radattr: &str) -> Option<u32> {
+    radattr.lines().find_map(|line| {
+        let (name, value) = line.split_once(' ')?;
+        (name == "Port-Limit").then(|| value.trim().parse().ok())?
+    })
+}
+
 /// pppd's ip-up or ip-down hook: tells pptpd, if pptpd runs this pppd; silent otherwise.
+/// At ip-up it passes the user's RADIUS Port-Limit too, when radattr.so wrote one.
 fn hook(socket: &Path, up: bool) -> i32 {
     let env = |name: &str| std::env::var(name).unwrap_or_default();
     let pid = env("PPPD_PID");
@@ -115,13 +139,17 @@ fn hook(socket: &Path, up: bool) -> i32 {
         return 0;
     }
     let pairs = if up {
-        vec![
+        let mut pairs = vec![
             ("pid".to_owned(), pid),
             ("ifname".to_owned(), env("IFNAME")),
             ("user".to_owned(), env("PEERNAME")),
             ("local".to_owned(), env("IPLOCAL")),
             ("remote".to_owned(), env("IPREMOTE")),
-        ]
+        ];
+        if let Some(limit) = radattr_port_limit(&env("IFNAME")) {
+            pairs.push(("port_limit".to_owned(), limit.to_string()));
+        }
+        pairs
     } else {
         vec![("pid".to_owned(), pid)]
     };
@@ -133,4 +161,20 @@ fn hook(socket: &Path, up: bool) -> i32 {
     // No pptpd, or not this pppd's: nothing to say, and nothing to disturb.
     let _ = ask(socket, &request, HOOK_WAIT);
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_limit_from_radattr() {
+        let file =
+            "User-Name user1\nService-Type Framed-User\nPort-Limit 2\nSession-Timeout 3600\n";
+        assert_eq!(port_limit(file), Some(2));
+        assert_eq!(port_limit("User-Name user1\n"), None);
+        assert_eq!(port_limit("Port-Limit many\n"), None);
+        assert_eq!(port_limit("Port-Limited 3\nPort-Limit 1"), Some(1));
+        assert_eq!(radattr_port_limit("../etc/passwd"), None);
+    }
 }

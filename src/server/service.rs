@@ -37,6 +37,7 @@ mod admit;
 mod conns;
 mod ctl;
 mod dae;
+mod users;
 
 const LISTENER: Token = Token(0);
 const GRE: Token = Token(1);

@@ -219,7 +219,8 @@ impl Service {
 
     /// pppd's ip-up hook: the session of the call whose pppd has `pid` is up; with
     /// `logwtmp`, it is logged in (utmp and wtmp) as poptop's plugin did: the interface,
-    /// the user, the client's address.
+    /// the user, the client's address. Then the per-user policy applies (`single-session`,
+    /// `port_limit`): an error answer says the new session was ended, and why.
     fn session_up(&mut self, pairs: &[(String, String)], now: Instant) -> Outcome {
         let get = |key: &str| {
             pairs
@@ -259,8 +260,14 @@ impl Service {
                 ),
             }
         }
+        let user = session.user.clone();
         call.session = Some(session);
-        Outcome::Ok
+        // radattr.so's Port-Limit, when the hook found one (a number, else ignored).
+        let port_limit = get("port_limit").and_then(|v| v.parse::<u32>().ok());
+        match self.apply_user_policy(index, &user, port_limit, now) {
+            Some(why) => Outcome::Error(why),
+            None => Outcome::Ok,
+        }
     }
 
     /// pppd's ip-down hook: the session is over (its call may linger while pppd exits).
