@@ -127,12 +127,14 @@ pub struct Message<'a> {
 
 impl<'a> Message<'a> {
     /// For an `NLMSG_ERROR` message, the errno it reports (0 for an acknowledgement).
+    /// The kernel sends `-errno`; a code it never sends (`i32::MIN`, whose negation does
+    /// not exist) comes back as it is, a refusal all the same.
     pub fn error(&self) -> Option<i32> {
         if self.kind != NLMSG_ERROR {
             return None;
         }
         let code = self.payload.get(..4)?;
-        Some(-i32::from_ne_bytes(code.try_into().ok()?))
+        Some(i32::from_ne_bytes(code.try_into().ok()?).wrapping_neg())
     }
 }
 

@@ -117,3 +117,20 @@ fn two_messages_in_one_datagram() {
         Ok(Some(ConntrackAnswer::Original(original)))
     );
 }
+
+#[test]
+fn an_error_code_no_kernel_sends_is_reported_not_a_panic() {
+    // Found by fuzzing (tests/fuzz, target netlink): NLMSG_ERROR carries -errno, and
+    // negating i32::MIN overflowed. Any code comes back as a refusal, never a panic.
+    for code in [i32::MIN, i32::MIN + 1, -1, 1, i32::MAX] {
+        let mut m = Request::new(NLMSG_ERROR, 0, 4);
+        m.raw(&code.to_ne_bytes());
+        let answer = m.finish();
+        let message = messages(&answer).next().unwrap().unwrap();
+        assert_eq!(message.error(), Some(code.wrapping_neg()));
+        assert_eq!(
+            conntrack_answer(&answer, 4),
+            Ok(Some(ConntrackAnswer::Refused(code.wrapping_neg())))
+        );
+    }
+}
