@@ -328,6 +328,12 @@ impl DaeServer {
         self.stats
     }
 
+    /// How many answered requests the replay cache holds now: at most
+    /// [`DaeConfig::replay_capacity`].
+    pub fn remembered(&self) -> usize {
+        self.replay.len()
+    }
+
     /// Handles one datagram from `from`, received at `now` (monotonic, for the replay
     /// window) when the wall clock read `wall_clock` (for Event-Timestamp). `sessions`
     /// lists the live sessions with the caller's handle for each; it is read only when the

@@ -769,12 +769,12 @@ impl PacConnection {
     }
 
     /// The machine's invariant: a connection that is not finished always has a deadline,
-    /// and one of its own (not only the keepalive's) unless it carries a call; the tests
-    /// check it after every step.
-    #[cfg(test)]
-    fn check_invariant(&self) -> Result<(), String> {
+    /// and one of its own (not only the keepalive's) unless it carries a call (whose only
+    /// deadline is the keepalive's, none when `idle_wait` is None). The unit tests and the
+    /// fuzz target (tests/fuzz) check it after every step.
+    pub fn check_invariant(&self) -> Result<(), String> {
         let carrying = self.established() && matches!(self.call, Call::Up { .. });
-        if self.core.is_closed() {
+        if self.core.is_closed() || (carrying && self.config.idle_wait.is_none()) {
             Ok(())
         } else if self.poll_timeout().is_none() {
             Err(format!("no deadline: {self:?}"))

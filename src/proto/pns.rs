@@ -524,6 +524,18 @@ impl PnsConnection {
         }
     }
 
+    /// The machine's invariant: a connection that is not finished has a deadline in every
+    /// state but a call that is up (which has the keepalive's, unless that is disabled), so
+    /// no server can hold the client by saying nothing or the wrong thing. The fuzz target
+    /// (tests/fuzz) checks it after every step.
+    pub fn check_invariant(&self) -> Result<(), String> {
+        if self.core.is_closed() || self.call_up() || self.poll_timeout().is_some() {
+            Ok(())
+        } else {
+            Err(format!("no deadline: {self:?}"))
+        }
+    }
+
     fn start_request(&self) -> StartCtrlConn {
         let mut s = StartCtrlConn {
             protocol_version: PROTOCOL_VERSION,

@@ -72,8 +72,9 @@ impl<E> FrameBuf<E> {
         self.entries.clear();
     }
 
-    /// Bytes of the frame being assembled.
-    pub(crate) fn open_len(&self) -> usize {
+    /// Bytes of the frame being assembled: all that [`consume`](Self::consume) keeps, so
+    /// what a deframer holds between reads (at most one frame, whatever the input).
+    pub fn open_len(&self) -> usize {
         self.bytes.len() - self.open
     }
 

@@ -726,9 +726,9 @@ fn replay_cache_is_bounded_and_evicts_the_oldest() {
         .collect();
     for (i, r) in requests.iter().enumerate() {
         h.at(Duration::from_millis(i as u64), client(), r);
-        assert!(h.server.replay.len() <= 4);
+        assert!(h.server.remembered() <= 4);
     }
-    assert_eq!(h.server.replay.len(), 4);
+    assert_eq!(h.server.remembered(), 4);
     let later = Duration::from_secs(1);
     // The newest four are remembered; the first, evicted, is handled anew.
     assert!(matches!(
@@ -743,7 +743,7 @@ fn replay_cache_is_bounded_and_evicts_the_oldest() {
         h.at(later, client(), &requests[0]),
         Outcome::Disconnect { .. }
     ));
-    assert_eq!(h.server.replay.len(), 4);
+    assert_eq!(h.server.remembered(), 4);
 }
 
 #[test]

@@ -835,3 +835,24 @@ fn terminate_disconnects_the_call_and_expects_the_client_to_stop() {
         [ControlMessage::StopCtrlConnRequest { reason: 1 }]
     );
 }
+
+#[test]
+fn a_carried_call_without_keepalive_needs_no_deadline() {
+    // Found by fuzzing (tests/fuzz, target pac): the invariant asked for a deadline where
+    // the machine rightly has none, a call carried with idle_wait None.
+    let now = Instant::now();
+    let quiet = PacConfig {
+        idle_wait: None,
+        ..config()
+    };
+    let mut c = PacConnection::new(quiet, now, false);
+    c.handle_message(now, sccrq(PROTOCOL_VERSION));
+    c.handle_message(now, ocrq());
+    events(&mut c);
+    assert!(c.accept_call(now, OUR_CALL));
+    assert_eq!(c.poll_timeout(), None);
+    c.check_invariant().unwrap();
+    c.call_ended(now);
+    assert!(c.poll_timeout().is_some());
+    c.check_invariant().unwrap();
+}

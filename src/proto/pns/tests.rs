@@ -616,3 +616,32 @@ fn connection_lost_during_close_keeps_the_local_reason() {
     c.connection_lost(CloseReason::ConnectionLost);
     assert_eq!(closed_reason(&mut c), CloseReason::Local);
 }
+
+#[test]
+fn every_state_but_a_call_that_is_up_has_a_deadline() {
+    let now = Instant::now();
+    let mut c = PnsConnection::new(config(), now);
+    c.check_invariant().unwrap();
+    c.handle_message(now, sccrp(1));
+    c.check_invariant().unwrap();
+    c.handle_message(now, ocrp(1, OUR_CALL));
+    c.check_invariant().unwrap();
+    c.close(now);
+    c.check_invariant().unwrap();
+    // Without keepalive a call that is up has no deadline, and the invariant allows it; the
+    // close that follows has one again.
+    let mut quiet = PnsConnection::new(
+        PnsConfig {
+            idle_wait: None,
+            ..config()
+        },
+        now,
+    );
+    quiet.handle_message(now, sccrp(1));
+    quiet.handle_message(now, ocrp(1, OUR_CALL));
+    assert_eq!(quiet.poll_timeout(), None);
+    quiet.check_invariant().unwrap();
+    quiet.close(now);
+    quiet.check_invariant().unwrap();
+    assert!(quiet.poll_timeout().is_some());
+}
