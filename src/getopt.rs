@@ -387,6 +387,22 @@ pub trait StandardOptions {
     fn version(&self) -> bool;
 }
 
+/// Implements [`StandardOptions`] for options structs with `help` and `version` fields,
+/// as every program's are.
+macro_rules! standard_options {
+    ($($options:ty),+) => {$(
+        impl $crate::getopt::StandardOptions for $options {
+            fn help(&self) -> bool {
+                self.help
+            }
+            fn version(&self) -> bool {
+                self.version
+            }
+        }
+    )+};
+}
+pub(crate) use standard_options;
+
 /// The start every program makes: its arguments read and parsed (a usage error reported
 /// with the usage text, and its exit code returned as `Err`), `--help` and `--version`
 /// answered on stdout (Err(0)). Ok holds the options to run with.

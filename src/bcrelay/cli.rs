@@ -32,14 +32,7 @@ pub struct Options {
     version: bool,
 }
 
-impl getopt::StandardOptions for Options {
-    fn help(&self) -> bool {
-        self.help
-    }
-    fn version(&self) -> bool {
-        self.version
-    }
-}
+getopt::standard_options!(Options);
 
 /// The usage text.
 pub fn usage() -> String {

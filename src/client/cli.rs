@@ -156,14 +156,7 @@ pub struct ClientOptions {
     pub given: Vec<&'static str>,
 }
 
-impl getopt::StandardOptions for ClientOptions {
-    fn help(&self) -> bool {
-        self.help
-    }
-    fn version(&self) -> bool {
-        self.version
-    }
-}
+getopt::standard_options!(ClientOptions);
 
 impl Default for ClientOptions {
     fn default() -> Self {

@@ -57,14 +57,7 @@ pub struct Options {
     version: bool,
 }
 
-impl getopt::StandardOptions for Options {
-    fn help(&self) -> bool {
-        self.help
-    }
-    fn version(&self) -> bool {
-        self.version
-    }
-}
+getopt::standard_options!(Options);
 
 fn usage_error(message: String) -> CliError {
     TABLE.usage_error(message)

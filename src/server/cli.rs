@@ -75,14 +75,7 @@ pub struct ServerOptions {
     pub vrf: Option<String>,
 }
 
-impl getopt::StandardOptions for ServerOptions {
-    fn help(&self) -> bool {
-        self.help
-    }
-    fn version(&self) -> bool {
-        self.version
-    }
-}
+getopt::standard_options!(ServerOptions);
 
 fn usage_error(message: String) -> CliError {
     TABLE.usage_error(message)
