@@ -54,10 +54,10 @@ impl Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let text = match &self.tag {
+        let text = one_line(match &self.tag {
             Some(tag) => format!("{tag} {}", record.args()),
             None => record.args().to_string(),
-        };
+        });
         if self.stderr {
             let _ = writeln!(std::io::stderr(), "{}: {text}", self.program);
         }
@@ -85,4 +85,42 @@ impl Log for Logger {
     }
 
     fn flush(&self) {}
+}
+
+/// A message as one line of printable text. Messages carry what peers chose (the user
+/// name pppd's hook reports, a control message's host name, pppd's IFNAME): a newline or
+/// an escape sequence in one must not forge a log line or drive a terminal. Control
+/// characters are written as Rust escapes (`\n`, `\u{1b}`), as rsyslog's `#012` does on
+/// receipt, but the same on stderr and in the journal.
+fn one_line(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut line = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn messages_stay_one_line() {
+        assert_eq!(
+            one_line("ctrl: plain user=al ice".into()),
+            "ctrl: plain user=al ice"
+        );
+        assert_eq!(
+            one_line("pppd: session up user=bob\nDec  2 sshd[1]: Accepted\r\u{1b}[2J\t".into()),
+            "pppd: session up user=bob\\nDec  2 sshd[1]: Accepted\\r\\u{1b}[2J\\t"
+        );
+        assert_eq!(one_line("caf\u{e9} \u{7f}".into()), "caf\u{e9} \\u{7f}");
+    }
 }
