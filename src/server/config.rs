@@ -664,7 +664,30 @@ fn merge(
         single_session: file.single_session,
         conf_file,
     };
+    needs_sessions(&config)?;
     Ok(config)
+}
+
+/// pppd's ip-up and ip-down hooks report each session (user, interface) through the
+/// control socket: what acts on sessions cannot work without it, and is refused rather
+/// than silently doing nothing.
+fn needs_sessions(config: &ServerConfig) -> Result<(), ConfigError> {
+    if config.control_socket.is_some() {
+        return Ok(());
+    }
+    let needing = [
+        (config.logwtmp, "logwtmp (-w)"),
+        (config.single_session.is_some(), "single-session"),
+    ];
+    match needing.iter().find(|(on, _)| *on) {
+        Some((_, what)) => Err(ConfigError::in_file(
+            &config.conf_file,
+            format!(
+                "{what} needs the control socket, through which pppd's ip-up and ip-down hooks report each session: remove 'control-socket none' or {what}"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Expands a list from the file, or the default list, resolving host names. Returns the

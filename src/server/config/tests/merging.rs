@@ -90,3 +90,34 @@ fn command_line_listen_that_does_not_resolve_names_the_option() {
          such host 'nowhere'"
     );
 }
+
+#[test]
+fn session_features_without_the_control_socket_are_refused() {
+    let opts = ServerOptions {
+        logwtmp: true,
+        ..Default::default()
+    };
+    let e = merged(&opts, "control-socket none\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pptpd: /etc/pptpd.conf: logwtmp (-w) needs the control socket, through which pppd's \
+         ip-up and ip-down hooks report each session: remove 'control-socket none' or \
+         logwtmp (-w)"
+    );
+    let e = merged(
+        &ServerOptions::default(),
+        "control-socket none\nsingle-session deny\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("single-session needs the control socket"),
+        "{e}"
+    );
+    // With the socket, or without these, the file is good.
+    merged_ok(
+        &opts,
+        "control-socket /run/x/control\nsingle-session replace\n",
+    );
+    merged_ok(&ServerOptions::default(), "control-socket none\n");
+}
