@@ -104,8 +104,8 @@ fn sessions_from_the_hooks_listed_and_terminated() {
     );
 }
 
-/// `show stats` counts what happened; `reload` rereads the file; a hook for a pppd that
-/// is not the server's is quiet and harmless.
+/// `show stats` counts what happened; `reload` rereads the file and refuses a broken one;
+/// a hook for a pppd that is not the server's is quiet and harmless.
 #[test]
 fn stats_reload_and_foreign_hooks() {
     let server = start(62, "remoteip 10.62.0.10\n");
@@ -126,6 +126,17 @@ fn stats_reload_and_foreign_hooks() {
     );
     let o = pptpctl(&server, &["reload"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // A file with an error is refused, and pptpctl says why (exit 1); the running
+    // configuration stays.
+    server.rewrite_conf(62, "remoteip 10.62.0.300\n");
+    let o = pptpctl(&server, &["reload"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("reload failed, keeping the running configuration")
+            && stderr(&o).contains("10.62.0.300"),
+        "{}",
+        stderr(&o)
+    );
     let o = pptpctl(&server, &["hook", "ip-up"], &hook_env(1, "mallory", "ppp0"));
     assert!(o.status.success());
     assert!(!stdout(&pptpctl(&server, &["show", "sessions"], &[])).contains("mallory"));

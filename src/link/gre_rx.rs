@@ -73,7 +73,7 @@ pub fn icmp_meaning(r: &IcmpReport) -> String {
     let peer = r.peer.map_or("the peer".to_owned(), |p| p.to_string());
     match icmp_kind(r) {
         "unreachable_protocol" => format!(
-            "{peer} answers our GRE with ICMP protocol-unreachable: GRE (IP protocol 47) is refused there; check its firewall, and that the PPTP server there is running"
+            "{peer} answers our GRE with ICMP protocol-unreachable: GRE (IP protocol 47) is refused there; check its firewall, and that the PPTP program there (server or client) still runs the call"
         ),
         "fragmentation_needed" => {
             let mtu = r.info;

@@ -22,10 +22,10 @@ impl Service {
             Request::ShowSessions => (self.session_records(now), Outcome::Ok),
             Request::ShowStats => (vec![self.stats_record(now)], Outcome::Ok),
             Request::Terminate(selector) => self.terminate(&selector, now),
-            Request::Reload => {
-                self.reload();
-                (Vec::new(), Outcome::Ok)
-            }
+            Request::Reload => match self.reload() {
+                Ok(()) => (Vec::new(), Outcome::Ok),
+                Err(why) => (Vec::new(), Outcome::Error(why)),
+            },
             Request::SessionUp(pairs) => (Vec::new(), self.session_up(&pairs, now)),
             Request::SessionDown(pairs) => (Vec::new(), self.session_down(&pairs)),
         }
@@ -93,7 +93,7 @@ impl Service {
     }
 
     /// The server's counters, as `pptpctl show stats` shows them.
-    fn stats_record(&self, now: Instant) -> Record {
+    pub(super) fn stats_record(&self, now: Instant) -> Record {
         let calls: Vec<_> = self
             .conns
             .iter()
