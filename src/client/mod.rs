@@ -18,7 +18,7 @@ use log::{LevelFilter, error, info, warn};
 use crate::link::ppp_stream::PppFds;
 use crate::proto::gre::GreConfig;
 use crate::proto::pns::{CloseReason, PnsConfig};
-use crate::proto::tx_test::{TestType, TxTest};
+use crate::proto::tx_reorder::{TestType, TxReorder};
 use crate::sys::daemon::PidFile;
 use crate::sys::pppd::{self, TtyUse};
 use crate::sys::{fd, route::HostRoute};
@@ -210,7 +210,8 @@ fn tunnel_config(opts: &ClientOptions, server: SocketAddrV4) -> Result<TunnelCon
         pns,
         gre,
         sync: opts.sync,
-        tx_test: TestType::from_number(opts.test_type).map(|t| TxTest::new(t, opts.test_rate)),
+        tx_reorder: TestType::from_number(opts.test_type)
+            .map(|t| TxReorder::new(t, opts.test_rate)),
     })
 }
 

@@ -21,7 +21,7 @@ use crate::link::gre_rx::{self, RxCounters};
 use crate::link::ppp_stream::{MPPE_IN_SYNC, PppFds};
 use crate::proto::gre::GreConfig;
 use crate::proto::pns::{CloseReason, PnsConfig, PnsConnection, PnsEvent};
-use crate::proto::tx_test::TxTest;
+use crate::proto::tx_reorder::TxReorder;
 use crate::sys::gre_socket::{Destination, GreSocket, RecvBatch};
 use crate::sys::signals::{self, Signals};
 
@@ -54,7 +54,7 @@ pub struct TunnelConfig {
     /// Sync framing toward pppd (`--sync`).
     pub sync: bool,
     /// `--test-type` and `--test-rate`, when asked for.
-    pub tx_test: Option<TxTest>,
+    pub tx_reorder: Option<TxReorder>,
 }
 
 /// What a finished tunnel reports to `main`.
@@ -128,7 +128,7 @@ impl Tunnel {
             Destination::Connected,
             (PPP_IN, PPP_OUT),
         );
-        data.set_tx_test(config.tx_test.clone());
+        data.set_tx_reorder(config.tx_reorder.clone());
         Ok(Tunnel {
             connect_deadline: Instant::now() + CONNECT_WAIT,
             config,

@@ -23,7 +23,7 @@ use mio::{Interest, Registry, Token};
 use super::ppp_stream::{PppFds, PppIn, PppOut};
 use crate::proto::accm::AccmWatch;
 use crate::proto::gre::{GreConfig, GreSession, GreStats};
-use crate::proto::tx_test::TxTest;
+use crate::proto::tx_reorder::TxReorder;
 use crate::sys::fd;
 use crate::sys::gre_socket::{BATCH, Destination, GreSocket, OutPacket};
 use crate::wire::gre::{self, GreHeader};
@@ -92,7 +92,7 @@ pub struct DataPath {
     accm: AccmWatch,
     session: Option<GreSession>,
     to: Destination,
-    tx_test: Option<TxTest>,
+    tx_reorder: Option<TxReorder>,
     /// The MPPE bits of the last CCP Configure-Ack that went by, in either direction: the
     /// encryption the two pppds agreed on.
     mppe: Option<u32>,
@@ -126,15 +126,15 @@ impl DataPath {
             accm: AccmWatch::new(),
             session: None,
             to,
-            tx_test: None,
+            tx_reorder: None,
             mppe: None,
             counters: CallCounters::default(),
         }
     }
 
     /// Sends data packets through `--test-type`'s reordering.
-    pub fn set_tx_test(&mut self, test: Option<TxTest>) {
-        self.tx_test = test;
+    pub fn set_tx_reorder(&mut self, test: Option<TxReorder>) {
+        self.tx_reorder = test;
     }
 
     /// Watches pppd's stream for frames.
@@ -236,7 +236,7 @@ impl DataPath {
     /// When [`handle_timeout`](Self::handle_timeout) has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let gre = self.session.as_ref().and_then(GreSession::poll_timeout);
-        let test = self.tx_test.as_ref().and_then(TxTest::poll_timeout);
+        let test = self.tx_reorder.as_ref().and_then(TxReorder::poll_timeout);
         [gre, test, self.silence_deadline()]
             .into_iter()
             .flatten()
@@ -364,7 +364,7 @@ impl DataPath {
             send(
                 socket,
                 self.to,
-                &mut self.tx_test,
+                &mut self.tx_reorder,
                 &mut self.counters,
                 now,
                 &packets[..count],
@@ -408,7 +408,7 @@ impl DataPath {
             session.handle_timeout(now, |frame| deliver(out, accm, counters, mppe, frame));
         }
         self.send_acks(now, socket);
-        if let Some(test) = self.tx_test.as_mut() {
+        if let Some(test) = self.tx_reorder.as_mut() {
             let counters = &mut self.counters;
             test.handle_timeout(now, |p| send_one(socket, self.to, counters, p));
         }
@@ -495,12 +495,12 @@ fn deliver(
 fn send(
     socket: &GreSocket,
     to: Destination,
-    tx_test: &mut Option<TxTest>,
+    tx_reorder: &mut Option<TxReorder>,
     counters: &mut CallCounters,
     now: Instant,
     packets: &[OutPacket<'_>],
 ) {
-    match tx_test.as_mut() {
+    match tx_reorder.as_mut() {
         Some(test) => {
             let mut whole = Vec::new();
             for p in packets {

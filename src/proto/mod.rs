@@ -10,4 +10,4 @@ pub mod pac;
 pub mod pns;
 #[cfg(test)]
 mod testing;
-pub mod tx_test;
+pub mod tx_reorder;

@@ -47,7 +47,7 @@ impl TestType {
 
 /// The disturber between the GRE machine and the socket.
 #[derive(Debug, Clone)]
-pub struct TxTest {
+pub struct TxReorder {
     kind: TestType,
     rate: u32,
     passed: u32,
@@ -55,10 +55,10 @@ pub struct TxTest {
     held_since: Option<Instant>,
 }
 
-impl TxTest {
+impl TxReorder {
     /// Disturbs after every `rate` packets (at least 1).
     pub fn new(kind: TestType, rate: u32) -> Self {
-        TxTest {
+        TxReorder {
             kind,
             rate: rate.max(1),
             passed: 0,
@@ -111,7 +111,7 @@ mod tests {
     use super::*;
 
     fn run(kind: TestType, rate: u32, count: u8) -> Vec<u8> {
-        let mut t = TxTest::new(kind, rate);
+        let mut t = TxReorder::new(kind, rate);
         let mut out = Vec::new();
         let now = Instant::now();
         for i in 0..count {
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn idle_link_releases_held_packets() {
-        let mut t = TxTest::new(TestType::Delay, 1);
+        let mut t = TxReorder::new(TestType::Delay, 1);
         let now = Instant::now();
         let mut out = Vec::new();
         for i in 0..4u8 {
