@@ -109,7 +109,7 @@ refused() { # refused HOST USER WHAT: the client's pppd ends, refused; every sid
 	# (E=691 ...) is not passed on, so the client cannot say more than this.
 	expect_log "$LOG/$host-pppd.log" '^CHAP authentication failed' "$what: the client is refused"
 	expect_log "$SRVLOG" "Peer $user failed CHAP authentication" "$what: the server's pppd refuses $user"
-	wait_until "$DOWN_LIMIT" "every process on $host ending" host_empty "$host"
+	client_leftovers "$host"
 	mv "$LOG/$host-pppd.log" "$LOG/$host-pppd-$user-refused.log"
 }
 CLIENT_USER=bob client_config cli2 vpn ours 1 wrong-Secret-0

@@ -32,7 +32,7 @@ if [ -z "${E2E_CLIENT_SECRET:-}" ]; then
 	expect_log "$LOG/cli-pppd.log" 'MS-CHAP authentication failed: (Access denied|E=691)' "client refused"
 	expect_log "$LOG/srv-pppd.log" 'Peer [^ ]+ failed CHAP authentication|sent \[CHAP Failure .*E=691' "server refused"
 	no_ppp cli || fail "a ppp interface exists on cli after a failed authentication"
-	wait_until "$DOWN_LIMIT" "every process on cli ending after the failure" host_empty cli
+	client_leftovers cli
 	server_idle srv
 	mv "$LOG/cli-pppd.log" "$LOG/cli-pppd-bad.log"
 fi
