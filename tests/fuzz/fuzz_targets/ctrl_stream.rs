@@ -7,6 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use pptp_fuzz::reads;
 use pptp_rs::wire::Error;
 use pptp_rs::wire::ctrl::{ControlMessage, MAX_MESSAGE_LEN, take_messages};
 
@@ -16,12 +17,8 @@ type Seen = Vec<Result<ControlMessage, Error>>;
 fn run(stream: &[u8], cuts: impl Iterator<Item = usize>) -> (Seen, Option<Error>, usize) {
     let mut buf = Vec::new();
     let mut seen = Vec::new();
-    let mut rest = stream;
-    let mut cuts = cuts.peekable();
-    while !rest.is_empty() {
-        let n = cuts.next().unwrap_or(rest.len()).clamp(1, rest.len());
-        buf.extend_from_slice(&rest[..n]);
-        rest = &rest[n..];
+    for read in reads(stream, cuts) {
+        buf.extend_from_slice(read);
         if let Err(e) = take_messages(&mut buf, |m| seen.push(m)) {
             return (seen, Some(e), buf.len());
         }

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pptp_fuzz::Input;
+use pptp_fuzz::{Input, reads};
 use pptp_rs::wire::hdlc::{
     Accm, AsyncDecoder, FrameError, MAX_FRAME_LEN, encode_async, encode_async_into, max_encoded_len,
 };
@@ -15,13 +15,8 @@ type Seen = Vec<Result<Vec<u8>, FrameError>>;
 fn decode(stream: &[u8], cut: impl Fn(usize) -> usize) -> Seen {
     let mut d = AsyncDecoder::new();
     let mut seen = Vec::new();
-    let mut rest = stream;
-    let mut i = 0;
-    while !rest.is_empty() {
-        let n = cut(i).clamp(1, rest.len());
-        i += 1;
-        d.push(&rest[..n], |f| seen.push(f.map(<[u8]>::to_vec)));
-        rest = &rest[n..];
+    for read in reads(stream, (0..).map(cut)) {
+        d.push(read, |f| seen.push(f.map(<[u8]>::to_vec)));
         assert!(d.frames().is_empty());
         assert!(
             d.frames().open_len() <= MAX_FRAME_LEN,

@@ -64,6 +64,22 @@ impl<'a> Input<'a> {
     }
 }
 
+/// `stream` cut into reads of the sizes `sizes` gives (each at least one byte; once `sizes`
+/// ends, the last read takes the rest), as a socket or a pty may deliver it.
+pub fn reads(stream: &[u8], sizes: impl IntoIterator<Item = usize>) -> impl Iterator<Item = &[u8]> {
+    let mut rest = stream;
+    let mut sizes = sizes.into_iter();
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = sizes.next().unwrap_or(rest.len()).clamp(1, rest.len());
+        let (read, tail) = rest.split_at(n);
+        rest = tail;
+        Some(read)
+    })
+}
+
 /// A monotonic clock that only the input moves.
 pub struct Clock {
     /// Where the clock started.
