@@ -537,22 +537,13 @@ impl PacConnection {
     /// Refuses a call request with a general error naming `error`.
     fn refuse(&mut self, peer_call_id: u16, incoming: bool, error: GeneralError) {
         if incoming {
-            self.core
-                .send(ControlMessage::IncomingCallReply(IncomingCallReply {
-                    call_id: 0,
-                    peer_call_id,
-                    result_code: IncomingResult::DoNotAccept.code(),
-                    error_code: error.code(),
-                    recv_window: 0,
-                    transmit_delay: 0,
-                }));
+            self.core.send(ControlMessage::IncomingCallReply(
+                IncomingCallReply::refusal(peer_call_id, IncomingResult::DoNotAccept, error),
+            ));
         } else {
-            self.core
-                .send(ControlMessage::OutgoingCallReply(refused_ocrp(
-                    peer_call_id,
-                    OutgoingResult::GeneralError,
-                    error,
-                )));
+            self.core.send(ControlMessage::OutgoingCallReply(
+                OutgoingCallReply::refusal(peer_call_id, OutgoingResult::GeneralError, error),
+            ));
         }
     }
 
@@ -560,12 +551,9 @@ impl PacConnection {
         if incoming {
             self.refuse(peer_call_id, true, GeneralError::NoResource);
         } else {
-            self.core
-                .send(ControlMessage::OutgoingCallReply(refused_ocrp(
-                    peer_call_id,
-                    OutgoingResult::Busy,
-                    GeneralError::None,
-                )));
+            self.core.send(ControlMessage::OutgoingCallReply(
+                OutgoingCallReply::refusal(peer_call_id, OutgoingResult::Busy, GeneralError::None),
+            ));
         }
     }
 
@@ -663,24 +651,6 @@ impl PacConnection {
         } else {
             Ok(())
         }
-    }
-}
-
-fn refused_ocrp(
-    peer_call_id: u16,
-    result: OutgoingResult,
-    error: GeneralError,
-) -> OutgoingCallReply {
-    OutgoingCallReply {
-        call_id: 0,
-        peer_call_id,
-        result_code: result.code(),
-        error_code: error.code(),
-        cause_code: 0,
-        connect_speed: 0,
-        recv_window: 0,
-        processing_delay: 0,
-        physical_channel_id: 0,
     }
 }
 

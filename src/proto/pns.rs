@@ -26,7 +26,8 @@ pub use reason::CloseReason;
 use crate::proto::control::{CloseReasons, ControlCore, StreamFailure};
 pub use crate::proto::control::{REPLY_WAIT, TEARDOWN_WAIT};
 use crate::wire::ctrl::codes::{
-    DisconnectResult, IncomingResult, OutgoingResult, StartResult, StopReason, bearer, framing,
+    DisconnectResult, GeneralError, IncomingResult, OutgoingResult, StartResult, StopReason,
+    bearer, framing,
 };
 use crate::wire::ctrl::{
     CallDisconnectNotify, ControlMessage, IncomingCallConnected, IncomingCallReply,
@@ -256,30 +257,23 @@ impl PnsConnection {
             ControlMessage::OutgoingCallRequest(r) => {
                 // We place calls; we do not answer them (pptp-linux replies the same way).
                 warn!("ctrl: refused outgoing-call-request from the server");
-                self.core
-                    .send(ControlMessage::OutgoingCallReply(OutgoingCallReply {
-                        call_id: 0,
-                        peer_call_id: r.call_id,
-                        result_code: OutgoingResult::DoNotAccept.code(),
-                        error_code: 0,
-                        cause_code: 0,
-                        connect_speed: 0,
-                        recv_window: 0,
-                        processing_delay: 0,
-                        physical_channel_id: 0,
-                    }));
+                self.core.send(ControlMessage::OutgoingCallReply(
+                    OutgoingCallReply::refusal(
+                        r.call_id,
+                        OutgoingResult::DoNotAccept,
+                        GeneralError::None,
+                    ),
+                ));
             }
             ControlMessage::IncomingCallRequest(r) => {
                 warn!("ctrl: refused incoming-call-request from the server");
-                self.core
-                    .send(ControlMessage::IncomingCallReply(IncomingCallReply {
-                        call_id: 0,
-                        peer_call_id: r.call_id,
-                        result_code: IncomingResult::DoNotAccept.code(),
-                        error_code: 0,
-                        recv_window: 0,
-                        transmit_delay: 0,
-                    }));
+                self.core.send(ControlMessage::IncomingCallReply(
+                    IncomingCallReply::refusal(
+                        r.call_id,
+                        IncomingResult::DoNotAccept,
+                        GeneralError::None,
+                    ),
+                ));
             }
             other => warn!("ctrl: unexpected {} ignored", other.message_type()),
         }

@@ -203,6 +203,27 @@ pub struct OutgoingCallReply {
     pub physical_channel_id: u32,
 }
 
+impl OutgoingCallReply {
+    /// A refusal of the request from `peer_call_id`: no call ID of ours, nothing offered.
+    pub fn refusal(
+        peer_call_id: u16,
+        result: codes::OutgoingResult,
+        error: codes::GeneralError,
+    ) -> Self {
+        OutgoingCallReply {
+            call_id: 0,
+            peer_call_id,
+            result_code: result.code(),
+            error_code: error.code(),
+            cause_code: 0,
+            connect_speed: 0,
+            recv_window: 0,
+            processing_delay: 0,
+            physical_channel_id: 0,
+        }
+    }
+}
+
 /// Incoming-Call-Request (§2.9): the PAC reports an inbound call to the PNS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncomingCallRequest {
@@ -237,6 +258,24 @@ pub struct IncomingCallReply {
     pub recv_window: u16,
     /// Packet Transmit Delay, in 1/10 s.
     pub transmit_delay: u16,
+}
+
+impl IncomingCallReply {
+    /// A refusal of the request from `peer_call_id`: no call ID of ours, nothing offered.
+    pub fn refusal(
+        peer_call_id: u16,
+        result: codes::IncomingResult,
+        error: codes::GeneralError,
+    ) -> Self {
+        IncomingCallReply {
+            call_id: 0,
+            peer_call_id,
+            result_code: result.code(),
+            error_code: error.code(),
+            recv_window: 0,
+            transmit_delay: 0,
+        }
+    }
 }
 
 /// Incoming-Call-Connected (§2.11): the PAC confirms an accepted inbound call.
